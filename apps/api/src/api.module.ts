@@ -1,0 +1,56 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import type { AppConfig } from '@swarm/config';
+import { Queues } from '@swarm/messaging';
+import { PlatformModule } from '@swarm/platform';
+import { AuthController } from './auth/auth.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator.service';
+import { BootstrapAdmin } from './auth/bootstrap-admin.service';
+import { OwnersController } from './auth/owners.controller';
+import { CreateApiKey } from './auth/use-cases/create-api-key';
+import { CreateOwner } from './auth/use-cases/create-owner';
+import { RevokeApiKey } from './auth/use-cases/revoke-api-key';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { HealthController } from './health/health.controller';
+import { ReadinessService } from './health/readiness.service';
+import { SwarmsController } from './swarms/swarms.controller';
+import { CreateSwarm } from './swarms/use-cases/create-swarm';
+import { GetSwarm, ListSwarms } from './swarms/use-cases/query-swarms';
+import { TerminateSwarm } from './swarms/use-cases/terminate-swarm';
+import { UpdateSwarm } from './swarms/use-cases/update-swarm';
+
+export const API_SERVICE_NAME = 'swarm-api';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        PlatformModule.forRoot(config, API_SERVICE_NAME),
+        JwtModule.register({}),
+        // The api only produces lifecycle jobs; the worker consumes them.
+        BullModule.registerQueue({ name: Queues.SwarmLifecycle }),
+      ],
+      controllers: [HealthController, AuthController, OwnersController, SwarmsController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        Authenticator,
+        BootstrapAdmin,
+        ReadinessService,
+        CreateApiKey,
+        RevokeApiKey,
+        CreateOwner,
+        CreateSwarm,
+        UpdateSwarm,
+        TerminateSwarm,
+        GetSwarm,
+        ListSwarms,
+      ],
+    };
+  }
+}

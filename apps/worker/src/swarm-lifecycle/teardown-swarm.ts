@@ -1,0 +1,61 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { HistoryRepository, PrismaService } from '@swarm/db';
+import { SwarmEventType } from '@swarm/domain';
+import type { SwarmTeardownJobData } from '@swarm/messaging';
+
+export interface TeardownOutcome {
+  status: 'done' | 'already_done' | 'swarm_missing' | 'not_terminated';
+  membershipsReleased: number;
+  tasksCancelled: number;
+}
+
+const OPEN_TASK_STATUSES = ['pending', 'queued', 'assigned', 'running'] as const;
+
+/**
+ * Releases a terminated swarm's agents and cancels its open tasks, in one transaction.
+ * Safe to run any number of times: a second run finds nothing left to change and records
+ * no second completion event.
+ */
+@Injectable()
+export class TeardownSwarm {
+  private readonly logger = new Logger(TeardownSwarm.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly history: HistoryRepository,
+  ) {}
+
+  async execute(job: SwarmTeardownJobData): Promise<TeardownOutcome> {
+    const outcome = await this.prisma.$transaction(async (tx) => {
+      const swarm = await tx.swarm.findFirst({ where: { id: job.swarmId, ownerId: job.ownerId } });
+      if (!swarm) return { status: 'swarm_missing', membershipsReleased: 0, tasksCancelled: 0 } as const;
+      if (swarm.status !== 'terminated') return { status: 'not_terminated', membershipsReleased: 0, tasksCancelled: 0 } as const;
+
+      const now = new Date();
+      const released = await tx.swarmMembership.updateMany({
+        where: { swarmId: swarm.id, status: 'active' },
+        data: { status: 'left', leftAt: now },
+      });
+      const cancelled = await tx.task.updateMany({
+        where: { swarmId: swarm.id, ownerId: job.ownerId, status: { in: [...OPEN_TASK_STATUSES] } },
+        data: { status: 'cancelled', completedAt: now, error: 'swarm terminated' },
+      });
+      const alreadyRecorded = await tx.swarmEvent.findFirst({
+        where: { swarmId: swarm.id, type: SwarmEventType.TeardownCompleted },
+        select: { id: true },
+      });
+      if (alreadyRecorded && released.count === 0 && cancelled.count === 0) {
+        return { status: 'already_done', membershipsReleased: 0, tasksCancelled: 0 } as const;
+      }
+      await this.history.appendSwarmEvent(tx, {
+        swarmId: swarm.id,
+        ownerId: job.ownerId,
+        type: SwarmEventType.TeardownCompleted,
+        data: { memberships_released: released.count, tasks_cancelled: cancelled.count },
+      });
+      return { status: 'done', membershipsReleased: released.count, tasksCancelled: cancelled.count } as const;
+    });
+    this.logger.log({ swarmId: job.swarmId, requestId: job.requestId, ...outcome }, 'swarm teardown');
+    return outcome;
+  }
+}

@@ -1,0 +1,158 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  DEFAULT_SWARM_CONFIGURATION,
+  DISTRIBUTION_ALGORITHMS,
+  DistributionAlgorithm,
+  SWARM_CONFIGURATION_BOUNDS as B,
+  SWARM_STATUSES,
+  SWARM_TOPOLOGIES,
+  SwarmStatus,
+  SwarmTopology,
+} from '@swarm/domain';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+const NO_BRACKETS = /^[^\[\]]*$/;
+const D = DEFAULT_SWARM_CONFIGURATION;
+
+/** Each setting is optional: omitted ones take the defaults (on create) or keep their value (on update). */
+export class SwarmConfigurationDto {
+  @ApiPropertyOptional({ minimum: B.min_agents.min, maximum: B.min_agents.max, default: D.min_agents })
+  @IsOptional() @IsInt() @Min(B.min_agents.min) @Max(B.min_agents.max)
+  min_agents?: number;
+
+  @ApiPropertyOptional({ minimum: B.max_agents.min, maximum: B.max_agents.max, default: D.max_agents })
+  @IsOptional() @IsInt() @Min(B.max_agents.min) @Max(B.max_agents.max)
+  max_agents?: number;
+
+  @ApiPropertyOptional({ minimum: B.heartbeat_interval_ms.min, maximum: B.heartbeat_interval_ms.max, default: D.heartbeat_interval_ms })
+  @IsOptional() @IsInt() @Min(B.heartbeat_interval_ms.min) @Max(B.heartbeat_interval_ms.max)
+  heartbeat_interval_ms?: number;
+
+  @ApiPropertyOptional({
+    minimum: B.heartbeat_timeout_ms.min,
+    maximum: B.heartbeat_timeout_ms.max,
+    description: 'Defaults to 3 × heartbeat_interval_ms; must be greater than it',
+  })
+  @IsOptional() @IsInt() @Min(B.heartbeat_timeout_ms.min) @Max(B.heartbeat_timeout_ms.max)
+  heartbeat_timeout_ms?: number;
+
+  @ApiPropertyOptional({ minimum: B.failover_grace_ms.min, maximum: B.failover_grace_ms.max, default: D.failover_grace_ms })
+  @IsOptional() @IsInt() @Min(B.failover_grace_ms.min) @Max(B.failover_grace_ms.max)
+  failover_grace_ms?: number;
+
+  @ApiPropertyOptional({ minimum: B.task_timeout_ms.min, maximum: B.task_timeout_ms.max, default: D.task_timeout_ms })
+  @IsOptional() @IsInt() @Min(B.task_timeout_ms.min) @Max(B.task_timeout_ms.max)
+  task_timeout_ms?: number;
+
+  @ApiPropertyOptional({ minimum: B.max_task_attempts.min, maximum: B.max_task_attempts.max, default: D.max_task_attempts })
+  @IsOptional() @IsInt() @Min(B.max_task_attempts.min) @Max(B.max_task_attempts.max)
+  max_task_attempts?: number;
+
+  @ApiPropertyOptional({ enum: DISTRIBUTION_ALGORITHMS, default: D.distribution_algorithm })
+  @IsOptional()
+  @IsIn(DISTRIBUTION_ALGORITHMS, { message: `distribution_algorithm must be one of ${DISTRIBUTION_ALGORITHMS.join(', ')}` })
+  distribution_algorithm?: DistributionAlgorithm;
+}
+
+export class CreateSwarmDto {
+  @ApiProperty({ example: 'research-swarm', description: 'Unique among your swarms' })
+  @IsString() @Length(1, 100) @Matches(NO_BRACKETS, { message: 'name must not contain square brackets' })
+  name!: string;
+
+  @ApiPropertyOptional({ example: 'Agents that summarise papers' })
+  @IsOptional() @IsString() @MaxLength(2000) @Matches(NO_BRACKETS, { message: 'description must not contain square brackets' })
+  description?: string;
+
+  @ApiProperty({ enum: SWARM_TOPOLOGIES, example: 'mesh' })
+  @IsIn(SWARM_TOPOLOGIES, { message: `topology must be one of ${SWARM_TOPOLOGIES.join(', ')}` })
+  topology!: SwarmTopology;
+
+  @ApiPropertyOptional({ type: SwarmConfigurationDto })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => SwarmConfigurationDto)
+  configuration?: SwarmConfigurationDto;
+}
+
+/** Partial update: fields left out keep their values; configuration settings merge. */
+export class UpdateSwarmDto {
+  @ApiPropertyOptional()
+  @IsOptional() @IsString() @Length(1, 100) @Matches(NO_BRACKETS, { message: 'name must not contain square brackets' })
+  name?: string;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional() @IsString() @MaxLength(2000) @Matches(NO_BRACKETS, { message: 'description must not contain square brackets' })
+  description?: string;
+
+  @ApiPropertyOptional({ enum: SWARM_TOPOLOGIES })
+  @IsOptional()
+  @IsIn(SWARM_TOPOLOGIES, { message: `topology must be one of ${SWARM_TOPOLOGIES.join(', ')}` })
+  topology?: SwarmTopology;
+
+  @ApiPropertyOptional({ type: SwarmConfigurationDto })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => SwarmConfigurationDto)
+  configuration?: SwarmConfigurationDto;
+}
+
+export class ListSwarmsQuery {
+  @ApiPropertyOptional({ enum: SWARM_STATUSES, description: 'Terminated swarms are listed only when asked for' })
+  @IsOptional()
+  @IsIn(SWARM_STATUSES, { message: `status must be one of ${SWARM_STATUSES.join(', ')}` })
+  status?: SwarmStatus;
+
+  @ApiPropertyOptional({ enum: SWARM_TOPOLOGIES })
+  @IsOptional()
+  @IsIn(SWARM_TOPOLOGIES, { message: `topology must be one of ${SWARM_TOPOLOGIES.join(', ')}` })
+  topology?: SwarmTopology;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be an integer' }) @Min(1) @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'next_cursor from the previous page', format: 'uuid' })
+  @IsOptional() @IsUUID('all', { message: 'cursor must be a next_cursor value from a previous page' })
+  cursor?: string;
+}
+
+export class SwarmConfigurationView {
+  @ApiProperty() min_agents!: number;
+  @ApiProperty() max_agents!: number;
+  @ApiProperty() heartbeat_interval_ms!: number;
+  @ApiProperty() heartbeat_timeout_ms!: number;
+  @ApiProperty() failover_grace_ms!: number;
+  @ApiProperty() task_timeout_ms!: number;
+  @ApiProperty() max_task_attempts!: number;
+  @ApiProperty({ enum: DISTRIBUTION_ALGORITHMS }) distribution_algorithm!: DistributionAlgorithm;
+}
+
+export class SwarmView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ enum: SWARM_TOPOLOGIES }) topology!: SwarmTopology;
+  @ApiProperty({ enum: SWARM_STATUSES }) status!: SwarmStatus;
+  @ApiProperty({ type: SwarmConfigurationView }) configuration!: SwarmConfigurationView;
+  @ApiProperty({ description: 'Agents currently members of the swarm' }) agent_count!: number;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) leader_agent_id!: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) created_at!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updated_at!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) terminated_at!: string | null;
+}
+
+export class SwarmPageView {
+  @ApiProperty({ type: [SwarmView] }) items!: SwarmView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as cursor to get the next page; null on the last page' })
+  next_cursor!: string | null;
+}

@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { PrismaService } from './prisma.service';
+import { ApiKeyRepository } from './repositories/api-key.repository';
+import { HistoryRepository } from './repositories/history.repository';
+import { OwnerRepository } from './repositories/owner.repository';
+import { SwarmRepository } from './repositories/swarm.repository';
+
+const REPOSITORIES = [ApiKeyRepository, HistoryRepository, OwnerRepository, SwarmRepository];
+
+@Global()
+@Module({
+  providers: [PrismaService, ...REPOSITORIES],
+  exports: [PrismaService, ...REPOSITORIES],
+})
+export class DbModule {}

@@ -1,0 +1,12 @@
+export * from './db.module';
+export * from './prisma.service';
+export * from './paging';
+export * from './prisma-errors';
+export * from './migration-status';
+export * from './repositories/api-key.repository';
+export * from './repositories/history.repository';
+export * from './repositories/owner.repository';
+export * from './repositories/swarm.repository';
+export { Prisma } from './generated/prisma/client';
+export type { ApiKey, Owner, Swarm, SwarmEvent, AuditLog } from './generated/prisma/client';
+export * as DbEnums from './generated/prisma/enums';

@@ -1,0 +1,48 @@
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@swarm/config';
+import Redis from 'ioredis';
+import { redisKeys, RedisKeys } from './redis-keys';
+
+export const REDIS_KEYS = Symbol('REDIS_KEYS');
+
+/**
+ * Two connections: `client` for commands (queues wait while Redis reconnects, as BullMQ
+ * requires), and `probe` that fails fast instead of queueing, for readiness checks.
+ */
+@Injectable()
+export class RedisService implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedisService.name);
+  readonly client: Redis;
+  readonly probe: Redis;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.client = new Redis(config.redis.url, {
+      maxRetriesPerRequest: null,
+      connectionName: 'swarm-main',
+    });
+    this.probe = new Redis(config.redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2_000,
+      connectionName: 'swarm-probe',
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    });
+    for (const [name, connection] of [['main', this.client], ['probe', this.probe]] as const) {
+      connection.on('error', (error: Error) => this.logger.warn({ connection: name, err: error.message }, 'redis connection error'));
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.client.quit(), this.probe.quit()]);
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    RedisService,
+    { provide: REDIS_KEYS, inject: [APP_CONFIG], useFactory: (c: AppConfig): RedisKeys => redisKeys(c.redis.keyPrefix) },
+  ],
+  exports: [RedisService, REDIS_KEYS],
+})
+export class RedisModule {}
