@@ -4,9 +4,13 @@ const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
 const moduleNameMapper = pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' });
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+const transform = { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { ...compilerOptions, allowJs: true } }] };
+// content-disposition 3 (under @fastify/static, serving Swagger UI) ships only ES modules; Node
+// loads it natively, jest's CommonJS runtime needs it transpiled.
+const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 
 module.exports = {
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'unit',
@@ -15,6 +19,7 @@ module.exports = {
       testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
     },
     {
       displayName: 'e2e',
@@ -23,9 +28,9 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 60_000,
     },
   ],
 };

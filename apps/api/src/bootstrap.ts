@@ -3,10 +3,9 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { AppConfig } from '@swarm/config';
 import { requestIdFor, REQUEST_ID_HEADER } from '@swarm/observability';
 import { projectVersion } from '@swarm/platform';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
-import { mapError } from './common/exception-mapper';
 import { createValidationPipe } from './common/validation';
 import { setupSwagger } from './docs/swagger';
 
@@ -29,14 +28,10 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON only: a text body would otherwise reach validation as a string and get a vaguer 400.
+  fastify.removeContentTypeParser('text/plain');
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
-  });
-  // Body parsing fails before Nest sees the request; give those errors the same shape too.
-  fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, unexpected } = mapError(error, config.http.bodyLimitBytes);
-    if (unexpected) request.log?.error?.({ err: unexpected, error_id: body.error_id }, 'unhandled error');
-    void reply.status(status).send(body);
   });
 
   setupSwagger(app, projectVersion());

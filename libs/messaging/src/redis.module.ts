@@ -33,8 +33,23 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.client.quit(), this.probe.quit()]);
+    await Promise.allSettled([closeConnection(this.client), closeConnection(this.probe)]);
   }
+}
+
+/** QUIT waits for Redis to answer; when Redis is gone that is forever, so drop the socket instead. */
+async function closeConnection(connection: Redis): Promise<void> {
+  if (connection.status !== 'ready') {
+    connection.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 1_000);
+  });
+  await Promise.race([connection.quit().then(() => undefined, () => undefined), timedOut]);
+  clearTimeout(timer);
+  connection.disconnect();
 }
 
 @Global()

@@ -14,31 +14,6 @@ const STATUS_BY_DOMAIN_CODE: Record<DomainErrorCode, number> = {
   precondition_failed: 412,
 };
 
-/** Fastify's own request errors (body parsing, limits, content types) that are the caller's fault. */
-interface FastifyRequestError {
-  statusCode: number;
-  code: string;
-  message: string;
-}
-
-function isFastifyRequestError(error: unknown): error is FastifyRequestError {
-  const candidate = error as Partial<FastifyRequestError> | null;
-  return (
-    typeof candidate?.statusCode === 'number' &&
-    candidate.statusCode >= 400 &&
-    candidate.statusCode < 500 &&
-    typeof candidate.code === 'string' &&
-    candidate.code.startsWith('FST_')
-  );
-}
-
-const FASTIFY_MESSAGES: Record<string, (limit: number) => string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: (limit) => `request body is larger than the limit of ${limit} bytes`,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => 'unsupported content type; send application/json',
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => 'the body is empty but Content-Type says application/json',
-  FST_ERR_CTP_INVALID_JSON_BODY: () => 'the body is not valid JSON',
-};
-
 export interface MappedError {
   status: number;
   body: ErrorBody;
@@ -60,6 +35,10 @@ export function mapError(error: unknown, bodyLimitBytes: number): MappedError {
         : Array.isArray((response as { message?: unknown }).message)
           ? ((response as { message: string[] }).message).join('; ')
           : String((response as { message?: unknown }).message ?? error.message);
+    // Fastify's body-parser errors reach us wrapped by Nest as plain HttpExceptions.
+    if (status === 413) {
+      return { status, body: errorBody(status, `request body is larger than the limit of ${bodyLimitBytes} bytes`) };
+    }
     return { status, body: errorBody(status, message) };
   }
   if (error instanceof DomainError) {
@@ -74,10 +53,6 @@ export function mapError(error: unknown, bodyLimitBytes: number): MappedError {
   }
   if (isRecordNotFound(error)) {
     return { status: 404, body: errorBody(404, 'the resource was not found', { code: 'not_found' }) };
-  }
-  if (isFastifyRequestError(error)) {
-    const message = FASTIFY_MESSAGES[error.code]?.(bodyLimitBytes) ?? error.message;
-    return { status: error.statusCode, body: errorBody(error.statusCode, message, { code: error.code }) };
   }
   const errorId = randomUUID();
   return {
