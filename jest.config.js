@@ -11,6 +11,7 @@ const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 
 module.exports = {
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     {
       displayName: 'unit',

@@ -41,16 +41,23 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-/** Boots the real api (and worker) on a database cloned from the migrated template. */
-export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+export interface IsolatedEnvironment {
+  /** Environment variables for the api and worker: own database, own Redis prefix, own keys. */
+  env: Record<string, string>;
+  adminKey: string;
+  database: string;
+  dispose(): Promise<void>;
+}
+
+/** A database cloned from the migrated template plus a Redis key prefix, for one test file. */
+export async function createIsolatedEnvironment(overrides: Record<string, string> = {}): Promise<IsolatedEnvironment> {
   const template = process.env[TEMPLATE_DB_ENV];
   if (!template) throw new Error(`${TEMPLATE_DB_ENV} is not set: run the e2e tests through jest (global setup)`);
   const suffix = randomBytes(5).toString('hex');
   const database = `swarm_test_${suffix}`;
   await adminQuery(`CREATE DATABASE ${database} TEMPLATE ${template}`);
-
   const adminKey = `sc_${randomAlnum(8)}_${randomAlnum(40)}`;
-  const config = loadConfig({
+  const env: Record<string, string> = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -63,8 +70,24 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     LOG_PRETTY: 'false',
     BODY_LIMIT_BYTES: String(64 * 1024),
-    ...options.env,
-  });
+    ...overrides,
+  };
+  return {
+    env,
+    adminKey,
+    database,
+    async dispose() {
+      await deleteKeys(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+      await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    },
+  };
+}
+
+/** Boots the real api (and worker) in this process on an isolated environment. */
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const isolated = await createIsolatedEnvironment(options.env);
+  const { adminKey } = isolated;
+  const config = loadConfig(isolated.env);
 
   const api = await createApiApp(config);
   await api.listen({ port: 0, host: '127.0.0.1' });
@@ -85,8 +108,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await db.end().catch(() => undefined);
       await worker?.close();
       await api.close();
-      await deleteKeys(config.redis.url, config.redis.keyPrefix);
-      await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await isolated.dispose();
     },
   };
 }

@@ -25,7 +25,6 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text body would otherwise reach validation as a string and get a vaguer 400.

@@ -1,2 +1,3 @@
 export * from './platform.module';
 export * from './project-info';
+export * from './graceful-shutdown';
