@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { createWorkerApp } from '../../apps/worker/src/bootstrap';
-import { ADMIN_DATABASE_URL, databaseUrl, TEMPLATE_DB_ENV, TEST_REDIS_URL } from './environment';
+import { adminDatabaseUrl, databaseUrl, TEMPLATE_DB_ENV, testRedisUrl } from './environment';
 import { HttpClient } from './http-client';
 
 export interface TestStack {
@@ -32,7 +32,7 @@ function randomAlnum(length: number): string {
 }
 
 async function adminQuery(sql: string): Promise<void> {
-  const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
+  const admin = new Client({ connectionString: adminDatabaseUrl() });
   await admin.connect();
   try {
     await admin.query(sql);
@@ -63,7 +63,7 @@ export async function createIsolatedEnvironment(overrides: Record<string, string
     PORT: '0',
     DATABASE_URL: databaseUrl(database),
     DATABASE_POOL_SIZE: '5',
-    REDIS_URL: TEST_REDIS_URL,
+    REDIS_URL: testRedisUrl(),
     REDIS_KEY_PREFIX: `test-${suffix}`,
     JWT_SECRET: randomAlnum(48),
     BOOTSTRAP_ADMIN_KEY: adminKey,
