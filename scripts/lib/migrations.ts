@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { committedMigrationNames } from '../../libs/db/src/migration-status';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -48,11 +49,7 @@ function byMigrationName(a: string, b: string): number {
 
 /** Names of the migration folders (those holding a migration.sql), oldest first. */
 export function listCommittedMigrations(dir: string = MIGRATIONS_DIR): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(path.join(dir, entry.name, MIGRATION_FILE)))
-    .map((entry) => entry.name)
-    .sort(byMigrationName);
+  return committedMigrationNames(dir);
 }
 
 /**

@@ -6,6 +6,7 @@
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
+import { readEvictionPolicy as readPolicyOfConnection } from '../../libs/messaging/src/eviction-policy';
 import { StartError, errorText, hostPort, info, ok, redactUrl, step, warn } from './log';
 import { ensureDir } from './local-state';
 import {
@@ -69,19 +70,12 @@ export async function probeRedis(url: string, timeoutMs = 2_000): Promise<RedisP
   }
 }
 
-/** The server's maxmemory-policy: CONFIG GET, or INFO memory where CONFIG is disabled. */
+/** The server's maxmemory-policy, read the same way the api and worker read it. */
 export async function readEvictionPolicy(url: string): Promise<string | undefined> {
   const { client } = connect(url, 5_000);
   try {
     await client.connect();
-    try {
-      const reply = (await client.config('GET', 'maxmemory-policy')) as unknown;
-      if (Array.isArray(reply) && typeof reply[1] === 'string') return reply[1];
-    } catch {
-      // CONFIG renamed or disabled (common on managed Redis): fall back to INFO below.
-    }
-    const memory = await client.info('memory');
-    return /^maxmemory_policy:(\S+)/m.exec(memory)?.[1];
+    return (await readPolicyOfConnection(client)) ?? undefined;
   } finally {
     client.disconnect();
   }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PrismaService } from './prisma.service';
+import type { PrismaService } from './prisma.service';
 
 /** Finds prisma/migrations from wherever the code runs (sources, dist/, a container). */
 export function findMigrationsDir(start: string = __dirname): string | null {
@@ -14,7 +14,9 @@ export function findMigrationsDir(start: string = __dirname): string | null {
   }
 }
 
+/** Names of the migration folders (those holding a migration.sql), oldest first. */
 export function committedMigrationNames(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'migration.sql')))
     .map((entry) => entry.name)
