@@ -96,6 +96,32 @@ describe('/swarms', () => {
       expect(wrongType.status).toBe(415);
     });
 
+    it('never answers 5xx to odd bodies and queries', async () => {
+      const rawBodies = ['null', '"text"', '123', 'true', '{}', '{"name":null,"topology":null}', '{"__proto__":{"x":1},"name":"p","topology":"star"}',
+        '{"name":"c","topology":"star","configuration":null}', '{"name":"c","topology":"star","configuration":[]}',
+        '{"name":"c","topology":"star","configuration":{"max_agents":1e308}}', '{"name":"' + 'n'.repeat(101) + '","topology":"star"}',
+        '{"name":"[bold]x[/bold]","topology":"star"}', '\u0000', '{"name":"x","topology":["star"]}'];
+      for (const rawBody of rawBodies) {
+        const res = await stack.http.post('/swarms', { key, rawBody });
+        expect({ rawBody, status: res.status }).toEqual({ rawBody, status: 400 });
+        expect(res.body.statusCode).toBe(400);
+      }
+      for (const query of ['status=active&status=inactive', 'limit=1&limit=2', 'limit=1e3', 'cursor=', 'topology=%00']) {
+        const res = await stack.http.get(`/swarms?${query}`, { key });
+        expect(res.status).toBeLessThan(500);
+      }
+      const putNull = await stack.http.put('/swarms/00000000-0000-4000-8000-000000000000', { key, rawBody: 'null' });
+      expect(putNull.status).toBeLessThan(500);
+      const existing = await create({ name: 'null-target', topology: 'star', description: 'd' });
+      for (const body of [{ name: null }, { topology: null }, { configuration: null }, { configuration: { max_agents: null } }]) {
+        const res = await stack.http.put(`/swarms/${existing.body.id}`, { key, body });
+        expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      }
+      const cleared = await stack.http.put(`/swarms/${existing.body.id}`, { key, body: { description: null } });
+      expect(cleared.status).toBe(200);
+      expect(cleared.body.description).toBeNull();
+    });
+
     it('answers 409 to a duplicate name for the same owner, but not across owners', async () => {
       expect((await create({ name: 'dup', topology: 'star' })).status).toBe(201);
       const again = await create({ name: 'dup', topology: 'mesh' });

@@ -1,2 +1,3 @@
 export * from './auth.dto';
 export * from './swarm.dto';
+export * from './validation';

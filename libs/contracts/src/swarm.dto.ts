@@ -24,6 +24,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsOmittable } from './validation';
 
 const NO_BRACKETS = /^[^\[\]]*$/;
 const D = DEFAULT_SWARM_CONFIGURATION;
@@ -31,15 +32,15 @@ const D = DEFAULT_SWARM_CONFIGURATION;
 /** Each setting is optional: omitted ones take the defaults (on create) or keep their value (on update). */
 export class SwarmConfigurationDto {
   @ApiPropertyOptional({ minimum: B.min_agents.min, maximum: B.min_agents.max, default: D.min_agents })
-  @IsOptional() @IsInt() @Min(B.min_agents.min) @Max(B.min_agents.max)
+  @IsOmittable() @IsInt() @Min(B.min_agents.min) @Max(B.min_agents.max)
   min_agents?: number;
 
   @ApiPropertyOptional({ minimum: B.max_agents.min, maximum: B.max_agents.max, default: D.max_agents })
-  @IsOptional() @IsInt() @Min(B.max_agents.min) @Max(B.max_agents.max)
+  @IsOmittable() @IsInt() @Min(B.max_agents.min) @Max(B.max_agents.max)
   max_agents?: number;
 
   @ApiPropertyOptional({ minimum: B.heartbeat_interval_ms.min, maximum: B.heartbeat_interval_ms.max, default: D.heartbeat_interval_ms })
-  @IsOptional() @IsInt() @Min(B.heartbeat_interval_ms.min) @Max(B.heartbeat_interval_ms.max)
+  @IsOmittable() @IsInt() @Min(B.heartbeat_interval_ms.min) @Max(B.heartbeat_interval_ms.max)
   heartbeat_interval_ms?: number;
 
   @ApiPropertyOptional({
@@ -47,23 +48,23 @@ export class SwarmConfigurationDto {
     maximum: B.heartbeat_timeout_ms.max,
     description: 'Defaults to 3 × heartbeat_interval_ms; must be greater than it',
   })
-  @IsOptional() @IsInt() @Min(B.heartbeat_timeout_ms.min) @Max(B.heartbeat_timeout_ms.max)
+  @IsOmittable() @IsInt() @Min(B.heartbeat_timeout_ms.min) @Max(B.heartbeat_timeout_ms.max)
   heartbeat_timeout_ms?: number;
 
   @ApiPropertyOptional({ minimum: B.failover_grace_ms.min, maximum: B.failover_grace_ms.max, default: D.failover_grace_ms })
-  @IsOptional() @IsInt() @Min(B.failover_grace_ms.min) @Max(B.failover_grace_ms.max)
+  @IsOmittable() @IsInt() @Min(B.failover_grace_ms.min) @Max(B.failover_grace_ms.max)
   failover_grace_ms?: number;
 
   @ApiPropertyOptional({ minimum: B.task_timeout_ms.min, maximum: B.task_timeout_ms.max, default: D.task_timeout_ms })
-  @IsOptional() @IsInt() @Min(B.task_timeout_ms.min) @Max(B.task_timeout_ms.max)
+  @IsOmittable() @IsInt() @Min(B.task_timeout_ms.min) @Max(B.task_timeout_ms.max)
   task_timeout_ms?: number;
 
   @ApiPropertyOptional({ minimum: B.max_task_attempts.min, maximum: B.max_task_attempts.max, default: D.max_task_attempts })
-  @IsOptional() @IsInt() @Min(B.max_task_attempts.min) @Max(B.max_task_attempts.max)
+  @IsOmittable() @IsInt() @Min(B.max_task_attempts.min) @Max(B.max_task_attempts.max)
   max_task_attempts?: number;
 
   @ApiPropertyOptional({ enum: DISTRIBUTION_ALGORITHMS, default: D.distribution_algorithm })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(DISTRIBUTION_ALGORITHMS, { message: `distribution_algorithm must be one of ${DISTRIBUTION_ALGORITHMS.join(', ')}` })
   distribution_algorithm?: DistributionAlgorithm;
 }
@@ -82,27 +83,27 @@ export class CreateSwarmDto {
   topology!: SwarmTopology;
 
   @ApiPropertyOptional({ type: SwarmConfigurationDto })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => SwarmConfigurationDto)
+  @IsOmittable() @IsObject() @ValidateNested() @Type(() => SwarmConfigurationDto)
   configuration?: SwarmConfigurationDto;
 }
 
 /** Partial update: fields left out keep their values; configuration settings merge. */
 export class UpdateSwarmDto {
   @ApiPropertyOptional()
-  @IsOptional() @IsString() @Length(1, 100) @Matches(NO_BRACKETS, { message: 'name must not contain square brackets' })
+  @IsOmittable() @IsString() @Length(1, 100) @Matches(NO_BRACKETS, { message: 'name must not contain square brackets' })
   name?: string;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ nullable: true, description: 'null clears it' })
   @IsOptional() @IsString() @MaxLength(2000) @Matches(NO_BRACKETS, { message: 'description must not contain square brackets' })
-  description?: string;
+  description?: string | null;
 
   @ApiPropertyOptional({ enum: SWARM_TOPOLOGIES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(SWARM_TOPOLOGIES, { message: `topology must be one of ${SWARM_TOPOLOGIES.join(', ')}` })
   topology?: SwarmTopology;
 
   @ApiPropertyOptional({ type: SwarmConfigurationDto })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => SwarmConfigurationDto)
+  @IsOmittable() @IsObject() @ValidateNested() @Type(() => SwarmConfigurationDto)
   configuration?: SwarmConfigurationDto;
 }
 

@@ -7,6 +7,10 @@ describe('resolveSwarmConfiguration', () => {
     expect(DEFAULT_SWARM_CONFIGURATION.heartbeat_timeout_ms).toBe(3 * DEFAULT_SWARM_CONFIGURATION.heartbeat_interval_ms);
   });
 
+  it('treats a null request as "nothing requested"', () => {
+    expect(resolveSwarmConfiguration(null)).toEqual(DEFAULT_SWARM_CONFIGURATION);
+  });
+
   it('keeps given values and defaults the rest', () => {
     const config = resolveSwarmConfiguration({ max_agents: 7, distribution_algorithm: 'round_robin' });
     expect(config.max_agents).toBe(7);

@@ -42,9 +42,10 @@ export type SwarmConfigurationInput = Partial<SwarmConfiguration>;
  * given, the timeout follows the interval instead of keeping a now-meaningless value.
  */
 export function resolveSwarmConfiguration(
-  requested: SwarmConfigurationInput = {},
+  requested: SwarmConfigurationInput | null = {},
   current: SwarmConfiguration = DEFAULT_SWARM_CONFIGURATION,
 ): SwarmConfiguration {
+  requested ??= {};
   const timeoutFollowsInterval =
     requested.heartbeat_interval_ms !== undefined && requested.heartbeat_timeout_ms === undefined;
   const merged: SwarmConfiguration = {

@@ -16,7 +16,7 @@ export interface UpdateSwarmCommand {
   actor: Actor;
   swarmId: string;
   name?: string;
-  description?: string;
+  description?: string | null;
   topology?: SwarmTopology;
   configuration?: SwarmConfigurationInput;
 }
