@@ -1,4 +1,5 @@
 import { apiKeyMatchesHash, generateApiKey, hashApiKey, parseApiKey } from './api-key';
+import { generateAgentToken, parseAgentToken } from './agent-token';
 import { roleAllows } from './principal';
 
 describe('api keys', () => {
@@ -39,5 +40,16 @@ describe('roles', () => {
     expect(roleAllows('viewer', 'operator')).toBe(false);
     expect(roleAllows('operator', 'admin')).toBe(false);
     expect(roleAllows('viewer', 'viewer')).toBe(true);
+  });
+});
+
+describe('agent tokens', () => {
+  it('are told apart from api keys', () => {
+    const agent = generateAgentToken();
+    expect(agent.token).toMatch(/^sa_[A-Za-z0-9]{8}_[A-Za-z0-9]{32}$/);
+    expect(parseAgentToken(agent.token)).toEqual({ prefix: agent.prefix });
+    expect(parseApiKey(agent.token)).toBeNull();
+    expect(parseAgentToken(generateApiKey().key)).toBeNull();
+    expect(apiKeyMatchesHash(agent.token, agent.hash)).toBe(true);
   });
 });

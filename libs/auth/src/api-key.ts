@@ -14,7 +14,7 @@ export interface GeneratedApiKey {
   hash: string;
 }
 
-function randomToken(length: number): string {
+export function randomToken(length: number): string {
   // Rejection sampling keeps every character equally likely (256 is not a multiple of 62).
   const limit = 256 - (256 % ALPHABET.length);
   let out = '';

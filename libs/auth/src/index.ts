@@ -1,2 +1,3 @@
 export * from './api-key';
 export * from './principal';
+export * from './agent-token';

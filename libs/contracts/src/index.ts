@@ -1,3 +1,4 @@
 export * from './auth.dto';
 export * from './swarm.dto';
 export * from './validation';
+export * from './agent-socket';

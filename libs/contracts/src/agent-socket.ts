@@ -1,0 +1,104 @@
+/**
+ * The socket.io contract between the coordinator and agents (namespace /agents) and operators
+ * (namespace /events): every event name and payload, both directions, in one place. The SDK,
+ * the gateway and the tests all type their sockets with these maps.
+ */
+export const AGENTS_NAMESPACE = '/agents';
+export const EVENTS_NAMESPACE = '/events';
+
+/** Statuses an agent may report for itself; the server derives the others (pending, unhealthy, stopped). */
+export const REPORTABLE_AGENT_STATUSES = ['starting', 'idle', 'busy'] as const;
+export type ReportableAgentStatus = (typeof REPORTABLE_AGENT_STATUSES)[number];
+
+export interface AckError {
+  code: 'validation_failed' | 'rate_limited' | 'not_registered' | 'forbidden' | 'internal';
+  message: string;
+  details?: string[];
+}
+export type AckResponse<T> = { ok: true; data: T } | { ok: false; error: AckError };
+export type Ack<T> = (response: AckResponse<T>) => void;
+
+export interface RegisterPayload {
+  /** Replaces the capabilities stored at registration when given. */
+  capabilities?: string[];
+  /** Free-form facts about the running process (version, host, model...). */
+  metadata?: Record<string, unknown>;
+}
+
+export interface AgentSwarmInfo {
+  swarm_id: string;
+  role: string;
+  heartbeat_interval_ms: number;
+  heartbeat_timeout_ms: number;
+}
+
+export interface RegisteredInfo {
+  agent_id: string;
+  name: string;
+  capabilities: string[];
+  max_concurrency: number;
+  /** The shortest interval among the agent's swarms: beat at least this often. */
+  heartbeat_interval_ms: number;
+  swarms: AgentSwarmInfo[];
+}
+
+export interface HeartbeatPayload {
+  status: ReportableAgentStatus;
+  cpu_percent?: number;
+  memory_mb?: number;
+  queue_depth?: number;
+  current_task_id?: string | null;
+}
+
+export interface HeartbeatAck {
+  /** Server time in ms since the epoch, so agents can tell their clock skew. */
+  received_at: number;
+  heartbeat_interval_ms: number;
+}
+
+export interface StopPayload {
+  reason: string;
+  /** Set when the agent leaves only this swarm; absent when it must stop entirely. */
+  swarm_id?: string;
+}
+
+export interface AgentClientToServerEvents {
+  'agent.register': (payload: RegisterPayload, ack: Ack<RegisteredInfo>) => void;
+  'agent.heartbeat': (payload: HeartbeatPayload, ack: Ack<HeartbeatAck>) => void;
+}
+
+export interface AgentServerToClientEvents {
+  'agent.stop': (payload: StopPayload) => void;
+  /** Sent just before the server drops a socket, saying why (rate limit, token revoked...). */
+  'agent.error': (payload: AckError) => void;
+}
+
+/** A row of swarm_events as operators receive it live and page through it over REST. */
+export interface SwarmEventMessage {
+  id: string;
+  swarm_id: string;
+  type: string;
+  agent_id: string | null;
+  task_id: string | null;
+  data: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface SubscribePayload {
+  swarm_id: string;
+}
+
+export interface OperatorClientToServerEvents {
+  subscribe: (payload: SubscribePayload, ack: Ack<{ swarm_id: string }>) => void;
+  unsubscribe: (payload: SubscribePayload, ack: Ack<{ swarm_id: string }>) => void;
+}
+
+export interface OperatorServerToClientEvents {
+  'swarm.event': (event: SwarmEventMessage) => void;
+}
+
+/** Room names shared by the gateway (joins) and every publisher (emits through Redis). */
+export const socketRooms = {
+  agent: (agentId: string) => `agent:${agentId}`,
+  swarmOperators: (swarmId: string) => `swarm:${swarmId}`,
+};
