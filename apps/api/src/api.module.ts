@@ -5,6 +5,13 @@ import { JwtModule } from '@nestjs/jwt';
 import type { AppConfig } from '@swarm/config';
 import { Queues } from '@swarm/messaging';
 import { PlatformModule } from '@swarm/platform';
+import { AgentsController } from './agents/agents.controller';
+import { SwarmAgentsController } from './agents/swarm-agents.controller';
+import { AgentFactory } from './agents/use-cases/create-agent';
+import { GetSwarmHealth } from './agents/use-cases/get-swarm-health';
+import { GetSwarmAgent, ListSwarmAgents } from './agents/use-cases/query-agents';
+import { RegisterSwarmAgent } from './agents/use-cases/register-swarm-agent';
+import { RemoveSwarmAgent } from './agents/use-cases/remove-swarm-agent';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator.service';
@@ -14,6 +21,8 @@ import { CreateApiKey } from './auth/use-cases/create-api-key';
 import { CreateOwner } from './auth/use-cases/create-owner';
 import { RevokeApiKey } from './auth/use-cases/revoke-api-key';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AgentsGateway } from './gateway/agents.gateway';
+import { EventsGateway } from './gateway/events.gateway';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
 import { SwarmsController } from './swarms/swarms.controller';
@@ -32,10 +41,10 @@ export class ApiModule {
       imports: [
         PlatformModule.forRoot(config, API_SERVICE_NAME),
         JwtModule.register({}),
-        // The api only produces lifecycle jobs; the worker consumes them.
-        BullModule.registerQueue({ name: Queues.SwarmLifecycle }),
+        // The api only produces these jobs; the worker consumes them.
+        BullModule.registerQueue({ name: Queues.SwarmLifecycle }, { name: Queues.AgentHealth }),
       ],
-      controllers: [HealthController, AuthController, OwnersController, SwarmsController],
+      controllers: [HealthController, AuthController, OwnersController, SwarmsController, SwarmAgentsController, AgentsController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
@@ -50,6 +59,14 @@ export class ApiModule {
         TerminateSwarm,
         GetSwarm,
         ListSwarms,
+        AgentFactory,
+        RegisterSwarmAgent,
+        RemoveSwarmAgent,
+        ListSwarmAgents,
+        GetSwarmAgent,
+        GetSwarmHealth,
+        AgentsGateway,
+        EventsGateway,
       ],
     };
   }

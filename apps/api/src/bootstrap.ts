@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@swarm/config';
+import { REDIS_KEYS, RedisService } from '@swarm/messaging';
 import { requestIdFor, REQUEST_ID_HEADER } from '@swarm/observability';
 import { projectVersion } from '@swarm/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -8,6 +9,7 @@ import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 import { createValidationPipe } from './common/validation';
 import { setupSwagger } from './docs/swagger';
+import { RedisIoAdapter } from './gateway/redis-io.adapter';
 
 /**
  * Builds the api application (not yet listening). main.ts and the end-to-end tests share it,
@@ -25,6 +27,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
+  app.useWebSocketAdapter(new RedisIoAdapter(app, app.get(RedisService), app.get(REDIS_KEYS), config));
 
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text body would otherwise reach validation as a string and get a vaguer 400.

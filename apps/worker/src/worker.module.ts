@@ -3,6 +3,10 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import type { AppConfig, WorkerRole } from '@swarm/config';
 import { Queues } from '@swarm/messaging';
 import { PlatformModule } from '@swarm/platform';
+import { AgentHealthProcessor } from './agent-health/agent-health.processor';
+import { AgentHealthService } from './agent-health/agent-health.service';
+import { InFlightWork } from './agent-health/in-flight-work';
+import { HeartbeatPersister } from './heartbeats/heartbeat-persister';
 import { SwarmLifecycleProcessor } from './swarm-lifecycle/swarm-lifecycle.processor';
 import { TeardownSwarm } from './swarm-lifecycle/teardown-swarm';
 import { RedisPolicyGuard } from './redis-policy.guard';
@@ -10,8 +14,11 @@ import { RedisPolicyGuard } from './redis-policy.guard';
 export const WORKER_SERVICE_NAME = 'swarm-worker';
 
 /** Each role is a queue and its processor; WORKER_ROLES picks which ones this copy runs. */
-const ROLE_PROVIDERS: Record<WorkerRole, { queue: string; providers: Provider[] }> = {
+const ROLE_PROVIDERS: Record<WorkerRole, { queue?: string; providers: Provider[] }> = {
   'swarm-lifecycle': { queue: Queues.SwarmLifecycle, providers: [SwarmLifecycleProcessor, TeardownSwarm] },
+  'health-monitor': { queue: Queues.AgentHealth, providers: [AgentHealthProcessor, AgentHealthService, InFlightWork] },
+  // Not a queue: a consumer group on the heartbeat stream.
+  'heartbeat-persister': { providers: [HeartbeatPersister] },
 };
 
 @Module({})
@@ -22,7 +29,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         PlatformModule.forRoot(config, WORKER_SERVICE_NAME),
-        ...roles.map((role) => BullModule.registerQueue({ name: role.queue })),
+        ...roles.filter((role) => role.queue).map((role) => BullModule.registerQueue({ name: role.queue! })),
       ],
       providers: [RedisPolicyGuard, ...roles.flatMap((role) => role.providers)],
     };

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
     expect(config.redis.keyPrefix).toBe('swarm');
     expect(config.auth.jwtTtlSeconds).toBe(900);
     expect(config.log.pretty).toBe(true); // development by default
-    expect(config.worker.roles).toEqual(['swarm-lifecycle']);
+    expect(config.worker.roles).toEqual(['swarm-lifecycle', 'health-monitor', 'heartbeat-persister']);
   });
 
   it('names every missing required variable', () => {

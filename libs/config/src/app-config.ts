@@ -15,6 +15,14 @@ export interface AppConfig {
   readonly redis: { url: string; keyPrefix: string };
   readonly auth: { jwtSecret: string; jwtTtlSeconds: number; bootstrapAdminKey?: string };
   readonly log: { level: RawConfig['LOG_LEVEL']; pretty: boolean };
+  readonly sockets: {
+    maxPayloadBytes: number;
+    /** Events a socket may send per second before they are refused. */
+    eventsPerSecond: number;
+    /** Refused events after which a flooding socket is disconnected. */
+    floodStrikes: number;
+  };
+  readonly heartbeatBatchSize: number;
   readonly shutdownTimeoutMs: number;
   readonly worker: { roles: WorkerRole[] };
 }
@@ -44,6 +52,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       bootstrapAdminKey: c.BOOTSTRAP_ADMIN_KEY,
     },
     log: { level: c.LOG_LEVEL, pretty: c.LOG_PRETTY ?? c.NODE_ENV === 'development' },
+    sockets: {
+      maxPayloadBytes: c.SOCKET_MAX_PAYLOAD_BYTES,
+      eventsPerSecond: c.SOCKET_EVENTS_PER_SECOND,
+      floodStrikes: c.SOCKET_FLOOD_STRIKES,
+    },
+    heartbeatBatchSize: c.HEARTBEAT_BATCH_SIZE,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     worker: { roles: c.WORKER_ROLES },
   });

@@ -11,7 +11,7 @@ export const REPORTABLE_AGENT_STATUSES = ['starting', 'idle', 'busy'] as const;
 export type ReportableAgentStatus = (typeof REPORTABLE_AGENT_STATUSES)[number];
 
 export interface AckError {
-  code: 'validation_failed' | 'rate_limited' | 'not_registered' | 'forbidden' | 'internal';
+  code: 'validation_failed' | 'rate_limited' | 'not_registered' | 'forbidden' | 'not_found' | 'internal';
   message: string;
   details?: string[];
 }

@@ -2,3 +2,5 @@ export * from './auth.dto';
 export * from './swarm.dto';
 export * from './validation';
 export * from './agent-socket';
+export * from './agent.dto';
+export * from './agent-socket.dto';

@@ -1,11 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { PrismaService } from './prisma.service';
+import { AgentRepository } from './repositories/agent.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { HistoryRepository } from './repositories/history.repository';
 import { OwnerRepository } from './repositories/owner.repository';
 import { SwarmRepository } from './repositories/swarm.repository';
 
-const REPOSITORIES = [ApiKeyRepository, HistoryRepository, OwnerRepository, SwarmRepository];
+const REPOSITORIES = [AgentRepository, ApiKeyRepository, HistoryRepository, OwnerRepository, SwarmRepository];
 
 @Global()
 @Module({

@@ -1,10 +1,10 @@
 /**
  * Every BullMQ queue and job name, declared once. Processors implement a handler map typed
- * as Record<JobName, ...>, so a job without a handler does not compile; the registry check at
- * start-up catches a queue that two processors (or none) claim.
+ * as Record<JobName, ...>, so a job without a handler does not compile.
  */
 export const Queues = {
   SwarmLifecycle: 'swarm-lifecycle',
+  AgentHealth: 'agent-health',
 } as const;
 export type QueueName = (typeof Queues)[keyof typeof Queues];
 
@@ -19,11 +19,26 @@ export interface SwarmTeardownJobData {
   requestId?: string;
 }
 
-export const JOBS_BY_QUEUE: Record<QueueName, readonly string[]> = {
-  [Queues.SwarmLifecycle]: Object.values(SwarmLifecycleJobs),
-};
+export const AgentHealthJobs = {
+  /** Periodic: one run per period across all worker copies (a BullMQ job scheduler). */
+  Sweep: 'health.sweep',
+  Connected: 'agent.connected',
+  Disconnected: 'agent.disconnected',
+} as const;
+export type AgentHealthJob = (typeof AgentHealthJobs)[keyof typeof AgentHealthJobs];
 
-/** Job ids double as de-duplication keys: one teardown per swarm, however often it is asked. */
+export interface AgentConnectionJobData {
+  agentId: string;
+  /** When the gateway saw it (ms): a late job must not undo a newer connection. */
+  at: number;
+  reason?: string;
+}
+
+/** Job ids double as de-duplication keys. */
 export const jobIds = {
   swarmTeardown: (swarmId: string) => `swarm-teardown-${swarmId}`,
+  healthSweepScheduler: 'health-sweep',
 };
+
+/** How often the health monitor sweeps; a dead agent is noticed within timeout + this. */
+export const HEALTH_SWEEP_INTERVAL_MS = 1_000;

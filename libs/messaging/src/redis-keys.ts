@@ -6,7 +6,19 @@ export function redisKeys(prefix: string) {
   return {
     /** BullMQ's own prefix: queues live under `<prefix>:bull:<queue>:*`. */
     bullPrefix: `${prefix}:bull`,
-    readinessProbe: `${prefix}:ready-probe`,
+    /** socket.io Redis adapter and emitter channels: every api copy and the worker share them. */
+    socketIo: `${prefix}:sio`,
+    /** Hash of an agent's hot state: last beat, resources, status, connection. */
+    agentState: (agentId: string) => `${prefix}:agent:${agentId}`,
+    /** Sorted set agent id → last time it was heard from (ms), for the health monitor's scan. */
+    agentsLastSeen: `${prefix}:agents:last-seen`,
+    /** Stream of heartbeats; the worker persists it to Postgres in batches. */
+    heartbeatStream: `${prefix}:heartbeats`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/** Consumer group of the heartbeat persister: several workers share the stream's entries. */
+export const HEARTBEAT_PERSISTER_GROUP = 'heartbeat-persister';
+/** Entries kept in the heartbeat stream at most (approximate trim): a bound on memory. */
+export const HEARTBEAT_STREAM_MAX_LENGTH = 1_000_000;

@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
 import { DbModule } from '@swarm/db';
-import { RedisModule, RedisService, redisKeys } from '@swarm/messaging';
+import { BroadcastModule, RedisModule, RedisService, redisKeys } from '@swarm/messaging';
 import { loggerParams } from '@swarm/observability';
 import { LoggerModule } from 'nestjs-pino';
 import { projectVersion } from './project-info';
@@ -38,6 +38,7 @@ export class PlatformModule {
         LoggerModule.forRoot(loggerParams(config, service, projectVersion())),
         DbModule,
         RedisModule,
+        BroadcastModule,
         BullModule.forRootAsync({
           inject: [RedisService],
           useFactory: (redis: RedisService) => ({
@@ -46,7 +47,7 @@ export class PlatformModule {
           }),
         }),
       ],
-      exports: [ConfigHolderModule, DbModule, RedisModule, BullModule],
+      exports: [ConfigHolderModule, DbModule, RedisModule, BroadcastModule, BullModule],
     };
   }
 }

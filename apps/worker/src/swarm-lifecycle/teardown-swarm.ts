@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HistoryRepository, PrismaService } from '@swarm/db';
 import { SwarmEventType } from '@swarm/domain';
-import type { SwarmTeardownJobData } from '@swarm/messaging';
+import { SwarmEventBroadcaster, type SwarmTeardownJobData } from '@swarm/messaging';
 
 export interface TeardownOutcome {
   status: 'done' | 'already_done' | 'swarm_missing' | 'not_terminated';
@@ -23,6 +23,7 @@ export class TeardownSwarm {
   constructor(
     private readonly prisma: PrismaService,
     private readonly history: HistoryRepository,
+    private readonly broadcaster: SwarmEventBroadcaster,
   ) {}
 
   async execute(job: SwarmTeardownJobData): Promise<TeardownOutcome> {
@@ -47,15 +48,17 @@ export class TeardownSwarm {
       if (alreadyRecorded && released.count === 0 && cancelled.count === 0) {
         return { status: 'already_done', membershipsReleased: 0, tasksCancelled: 0 } as const;
       }
-      await this.history.appendSwarmEvent(tx, {
+      const event = await this.history.appendSwarmEvent(tx, {
         swarmId: swarm.id,
         ownerId: job.ownerId,
         type: SwarmEventType.TeardownCompleted,
         data: { memberships_released: released.count, tasks_cancelled: cancelled.count },
       });
-      return { status: 'done', membershipsReleased: released.count, tasksCancelled: cancelled.count } as const;
+      return { status: 'done', membershipsReleased: released.count, tasksCancelled: cancelled.count, event } as const;
     });
-    this.logger.log({ swarmId: job.swarmId, requestId: job.requestId, ...outcome }, 'swarm teardown');
-    return outcome;
+    if ('event' in outcome && outcome.event) this.broadcaster.broadcast([outcome.event]);
+    const { status, membershipsReleased, tasksCancelled } = outcome;
+    this.logger.log({ swarmId: job.swarmId, requestId: job.requestId, status, membershipsReleased, tasksCancelled }, 'swarm teardown');
+    return { status, membershipsReleased, tasksCancelled };
   }
 }

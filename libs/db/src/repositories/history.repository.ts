@@ -23,6 +23,15 @@ export interface SwarmEventEntry {
   data?: Prisma.InputJsonValue;
 }
 
+export interface SwarmEventQuery {
+  types?: string[];
+  since?: Date;
+  until?: Date;
+  cursor?: bigint;
+  order: 'asc' | 'desc';
+  limit: number;
+}
+
 /** Append-only history: the audit trail of who changed what, and the swarm event stream. */
 @Injectable()
 export class HistoryRepository {
@@ -36,12 +45,22 @@ export class HistoryRepository {
     return db.swarmEvent.create({ data: { ...entry, data: entry.data ?? {} } });
   }
 
-  listSwarmEvents(ownerId: string, swarmId: string, limit = 100): Promise<SwarmEvent[]> {
-    return this.prisma.swarmEvent.findMany({
-      where: { ownerId, swarmId },
-      orderBy: { id: 'asc' },
-      take: limit,
+  /** Keyset paging on the bigint id, in either direction; filters by type and time range. */
+  async listSwarmEvents(ownerId: string, swarmId: string, query: SwarmEventQuery): Promise<{ items: SwarmEvent[]; nextCursor: string | null }> {
+    const ascending = query.order === 'asc';
+    const rows = await this.prisma.swarmEvent.findMany({
+      where: {
+        ownerId,
+        swarmId,
+        ...(query.types?.length ? { type: { in: query.types } } : {}),
+        ...(query.since || query.until ? { createdAt: { gte: query.since, lt: query.until } } : {}),
+        ...(query.cursor !== undefined ? { id: ascending ? { gt: query.cursor } : { lt: query.cursor } } : {}),
+      },
+      orderBy: { id: ascending ? 'asc' : 'desc' },
+      take: query.limit + 1,
     });
+    const items = rows.slice(0, query.limit);
+    return { items, nextCursor: rows.length > query.limit ? items[items.length - 1].id.toString() : null };
   }
 
   listAudit(ownerId: string, resourceType: string, resourceId: string) {

@@ -1,8 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { HistoryRepository, PrismaService, SwarmRepository, SwarmWithCounts } from '@swarm/db';
+import { HistoryRepository, PrismaService, SwarmEvent, SwarmRepository, SwarmWithCounts } from '@swarm/db';
 import { NotFound, SwarmEventType } from '@swarm/domain';
-import { jobIds, Queues, SwarmLifecycleJobs, SwarmTeardownJobData } from '@swarm/messaging';
+import { jobIds, Queues, SwarmEventBroadcaster, SwarmLifecycleJobs, SwarmTeardownJobData } from '@swarm/messaging';
 import { Queue } from 'bullmq';
 import type { Actor } from '../../auth/auth.decorators';
 
@@ -19,23 +19,27 @@ export class TerminateSwarm {
     private readonly prisma: PrismaService,
     private readonly swarms: SwarmRepository,
     private readonly history: HistoryRepository,
+    private readonly broadcaster: SwarmEventBroadcaster,
     @InjectQueue(Queues.SwarmLifecycle) private readonly lifecycle: Queue<SwarmTeardownJobData>,
   ) {}
 
   async execute(actor: Actor, swarmId: string): Promise<SwarmWithCounts> {
     const { principal, requestId } = actor;
     const ownerId = principal.ownerId;
+    const events: SwarmEvent[] = [];
     const swarm = await this.prisma.$transaction(async (tx) => {
       if (!(await this.swarms.lockForOwner(tx, ownerId, swarmId))) throw new NotFound('swarm', swarmId);
       const current = (await this.swarms.findForOwner(ownerId, swarmId, tx))!;
       if (current.status === 'terminated') return current;
       const terminated = await this.swarms.update(tx, ownerId, swarmId, { status: 'terminated', terminatedAt: new Date() });
-      await this.history.appendSwarmEvent(tx, {
-        swarmId,
-        ownerId,
-        type: SwarmEventType.Terminated,
-        data: { previous_status: current.status },
-      });
+      events.push(
+        await this.history.appendSwarmEvent(tx, {
+          swarmId,
+          ownerId,
+          type: SwarmEventType.Terminated,
+          data: { previous_status: current.status },
+        }),
+      );
       await this.history.audit(tx, {
         ownerId,
         actorKeyId: principal.keyId,
@@ -46,6 +50,7 @@ export class TerminateSwarm {
       });
       return terminated;
     });
+    this.broadcaster.broadcast(events);
     await this.scheduleTeardown({ swarmId, ownerId, requestId: requestId ?? undefined });
     return swarm;
   }

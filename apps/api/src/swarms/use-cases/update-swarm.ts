@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { HistoryRepository, Prisma, PrismaService, SwarmRepository, SwarmWithCounts, uniqueViolationTarget } from '@swarm/db';
+import { HistoryRepository, Prisma, PrismaService, SwarmEvent, SwarmRepository, SwarmWithCounts, uniqueViolationTarget } from '@swarm/db';
+import { SwarmEventBroadcaster } from '@swarm/messaging';
 import {
   assertSwarmMutable,
   Conflict,
@@ -27,13 +28,15 @@ export class UpdateSwarm {
     private readonly prisma: PrismaService,
     private readonly swarms: SwarmRepository,
     private readonly history: HistoryRepository,
+    private readonly broadcaster: SwarmEventBroadcaster,
   ) {}
 
   async execute(command: UpdateSwarmCommand): Promise<SwarmWithCounts> {
     const { principal, requestId } = command.actor;
     const ownerId = principal.ownerId;
+    const events: SwarmEvent[] = [];
     try {
-      return await this.prisma.$transaction(async (tx) => {
+      const swarm = await this.prisma.$transaction(async (tx) => {
         if (!(await this.swarms.lockForOwner(tx, ownerId, command.swarmId))) throw new NotFound('swarm', command.swarmId);
         const current = (await this.swarms.findForOwner(ownerId, command.swarmId, tx))!;
         assertSwarmMutable(current.id, current.status);
@@ -43,7 +46,7 @@ export class UpdateSwarm {
         if (Object.keys(changes).length === 0) return current;
 
         const updated = await this.swarms.update(tx, ownerId, current.id, toUpdateInput(command, configuration));
-        await this.history.appendSwarmEvent(tx, { swarmId: current.id, ownerId, type: SwarmEventType.Updated, data: { changes } });
+        events.push(await this.history.appendSwarmEvent(tx, { swarmId: current.id, ownerId, type: SwarmEventType.Updated, data: { changes } }));
         await this.history.audit(tx, {
           ownerId,
           actorKeyId: principal.keyId,
@@ -55,6 +58,8 @@ export class UpdateSwarm {
         });
         return updated;
       });
+      this.broadcaster.broadcast(events);
+      return swarm;
     } catch (error) {
       if (uniqueViolationTarget(error)) throw new Conflict(`you already have a swarm named "${command.name}"`);
       throw error;

@@ -1,0 +1,67 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AgentRepository, HistoryRepository, PrismaService, SwarmEvent } from '@swarm/db';
+import { AgentEventType, NotFound } from '@swarm/domain';
+import { AgentSocketCommands, SwarmEventBroadcaster } from '@swarm/messaging';
+import type { Actor } from '../../auth/auth.decorators';
+
+/**
+ * Ends an agent's membership of a swarm (history kept). The agent is told to leave the swarm;
+ * if it serves no other swarm it is told to stop, marked stopped and disconnected.
+ */
+@Injectable()
+export class RemoveSwarmAgent {
+  private readonly logger = new Logger(RemoveSwarmAgent.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly agents: AgentRepository,
+    private readonly history: HistoryRepository,
+    private readonly broadcaster: SwarmEventBroadcaster,
+    private readonly sockets: AgentSocketCommands,
+  ) {}
+
+  async execute(actor: Actor, swarmId: string, agentId: string): Promise<void> {
+    const ownerId = actor.principal.ownerId;
+    const events: SwarmEvent[] = [];
+    const outcome = await this.prisma.$transaction(async (tx) => {
+      const member = await this.agents.findMember(ownerId, swarmId, agentId, tx);
+      if (!member || member.status !== 'active') throw new NotFound('agent', `${agentId} in swarm ${swarmId}`);
+      const now = new Date();
+      await tx.swarmMembership.update({ where: { id: member.id }, data: { status: 'left', leftAt: now } });
+      const wasLeader = (await tx.swarm.updateMany({ where: { id: swarmId, leaderAgentId: agentId }, data: { leaderAgentId: null } })).count === 1;
+      const remaining = await this.agents.activeSwarmIds(agentId, tx);
+      const stopAgent = remaining.length === 0;
+      if (stopAgent) {
+        await tx.agent.update({ where: { id: agentId }, data: { status: 'stopped', statusChangedAt: now, stoppedAt: now } });
+      }
+      events.push(
+        await this.history.appendSwarmEvent(tx, {
+          swarmId,
+          ownerId,
+          type: AgentEventType.Left,
+          agentId,
+          data: { reason: 'removed', was_leader: wasLeader, agent_stopped: stopAgent },
+        }),
+      );
+      await this.history.audit(tx, {
+        ownerId,
+        actorKeyId: actor.principal.keyId,
+        action: 'swarm.agent.remove',
+        resourceType: 'swarm',
+        resourceId: swarmId,
+        details: { agent_id: agentId },
+        requestId: actor.requestId,
+      });
+      return { stopAgent };
+    });
+    this.broadcaster.broadcast(events);
+    if (outcome.stopAgent) {
+      this.sockets.stop(agentId, { reason: 'removed from its last swarm' });
+      // Give a well-behaved agent a moment to stop by itself before its socket is cut.
+      setTimeout(() => this.sockets.disconnect(agentId), 1_000).unref();
+    } else {
+      this.sockets.stop(agentId, { reason: 'removed from swarm', swarm_id: swarmId });
+    }
+    this.logger.log({ swarmId, agentId, stopped: outcome.stopAgent }, 'agent removed from swarm');
+  }
+}

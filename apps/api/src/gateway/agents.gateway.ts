@@ -1,0 +1,161 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Logger } from '@nestjs/common';
+import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { apiKeyMatchesHash, parseAgentToken } from '@swarm/auth';
+import { APP_CONFIG, AppConfig } from '@swarm/config';
+import {
+  AckResponse,
+  AGENTS_NAMESPACE,
+  HeartbeatAck,
+  HeartbeatMessage,
+  RegisteredInfo,
+  RegisterMessage,
+  socketRooms,
+} from '@swarm/contracts';
+import { AgentRepository, AgentWithSwarms, Prisma, PrismaService } from '@swarm/db';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, readStoredConfiguration } from '@swarm/domain';
+import { AgentConnectionJobData, AgentHealthJobs, AgentLiveState, Queues } from '@swarm/messaging';
+import { Queue } from 'bullmq';
+import { AgentServer, AgentSocket } from './agent-sockets';
+import { SocketRateLimit } from './socket-rate-limit';
+import { validateMessage } from './socket-validation';
+
+/** Refusal reasons an agent sees in connect_error. One text for every token problem. */
+export const INVALID_AGENT_TOKEN = 'invalid agent token';
+const MISSING_AGENT_TOKEN = 'missing agent token: connect with auth: { token }';
+
+/**
+ * Namespace /agents. Authentication happens in the handshake (socket.io middleware: Nest guards
+ * do not run on connect); a token only ever acts as its own agent. Heartbeats touch Redis only.
+ */
+@WebSocketGateway({ namespace: AGENTS_NAMESPACE })
+export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(AgentsGateway.name);
+  private readonly rateLimit: SocketRateLimit;
+
+  constructor(
+    private readonly agents: AgentRepository,
+    private readonly prisma: PrismaService,
+    private readonly live: AgentLiveState,
+    @InjectQueue(Queues.AgentHealth) private readonly health: Queue<AgentConnectionJobData>,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.rateLimit = new SocketRateLimit({
+      eventsPerSecond: config.sockets.eventsPerSecond,
+      floodStrikes: config.sockets.floodStrikes,
+      onFlood: (socket, strikes) => {
+        this.logger.warn({ agentId: socket.data.agentId, strikes }, 'agent socket flooding; disconnecting it');
+        socket.emit('agent.error', { code: 'rate_limited', message: `disconnected after ${strikes} events over the rate limit` });
+        socket.disconnect(true);
+      },
+    });
+  }
+
+  afterInit(server: AgentServer): void {
+    server.use((socket, next) => {
+      this.authenticate(socket as AgentSocket).then(
+        (reason) => (reason ? next(new Error(reason)) : next()),
+        (error: unknown) => {
+          this.logger.error({ err: error }, 'agent handshake failed');
+          next(new Error('authentication is unavailable; retry later'));
+        },
+      );
+    });
+  }
+
+  private async authenticate(socket: AgentSocket): Promise<string | null> {
+    const token = (socket.handshake.auth as { token?: unknown })?.token;
+    if (typeof token !== 'string' || token.length === 0) return MISSING_AGENT_TOKEN;
+    const parsed = parseAgentToken(token);
+    if (!parsed) return INVALID_AGENT_TOKEN;
+    const agent = await this.agents.findByTokenPrefix(parsed.prefix);
+    if (!agent?.tokenHash || !apiKeyMatchesHash(token, agent.tokenHash)) return INVALID_AGENT_TOKEN;
+    socket.data = { agentId: agent.id, ownerId: agent.ownerId, registered: false, heartbeatIntervalMs: heartbeatIntervalOf(agent) };
+    return null;
+  }
+
+  async handleConnection(socket: AgentSocket): Promise<void> {
+    const { agentId } = socket.data;
+    if (!agentId) return;
+    this.rateLimit.attach(socket);
+    // One live connection per agent: a second process with the same token replaces the first.
+    socket.nsp.in(socketRooms.agent(agentId)).disconnectSockets(true);
+    await socket.join(socketRooms.agent(agentId));
+    const now = Date.now();
+    await this.live.markConnected(agentId, socket.id, now);
+    await this.notifyHealth(AgentHealthJobs.Connected, { agentId, at: now });
+    this.logger.log({ agentId, socketId: socket.id }, 'agent connected');
+  }
+
+  async handleDisconnect(socket: AgentSocket): Promise<void> {
+    const { agentId } = socket.data ?? {};
+    if (!agentId) return;
+    const now = Date.now();
+    if (await this.live.markDisconnected(agentId, socket.id, now)) {
+      await this.notifyHealth(AgentHealthJobs.Disconnected, { agentId, at: now, reason: 'socket disconnected' });
+    }
+    this.logger.log({ agentId, socketId: socket.id }, 'agent disconnected');
+  }
+
+  @SubscribeMessage('agent.register')
+  async register(@ConnectedSocket() socket: AgentSocket, @MessageBody() payload: unknown): Promise<AckResponse<RegisteredInfo>> {
+    const message = validateMessage(RegisterMessage, payload ?? {});
+    if (!message.ok) return message;
+    const { agentId } = socket.data;
+    const update: Prisma.AgentUpdateInput = {};
+    if (message.value.capabilities) update.capabilities = [...new Set(message.value.capabilities)];
+    if (message.value.metadata) update.metadata = message.value.metadata as Prisma.InputJsonValue;
+    if (Object.keys(update).length > 0) await this.prisma.agent.update({ where: { id: agentId }, data: update });
+    const agent = await this.agents.withSwarms(agentId);
+    if (!agent) return { ok: false, error: { code: 'forbidden', message: 'this agent no longer exists' } };
+    socket.data.registered = true;
+    socket.data.heartbeatIntervalMs = heartbeatIntervalOf(agent);
+    await this.live.markConnected(agentId, socket.id, Date.now());
+    return {
+      ok: true,
+      data: {
+        agent_id: agent.id,
+        name: agent.name,
+        capabilities: agent.capabilities,
+        max_concurrency: agent.maxConcurrency,
+        heartbeat_interval_ms: socket.data.heartbeatIntervalMs,
+        swarms: agent.memberships.map((m) => {
+          const config = readStoredConfiguration(m.swarm.configuration);
+          return {
+            swarm_id: m.swarmId,
+            role: m.role,
+            heartbeat_interval_ms: config.heartbeat_interval_ms,
+            heartbeat_timeout_ms: config.heartbeat_timeout_ms,
+          };
+        }),
+      },
+    };
+  }
+
+  @SubscribeMessage('agent.heartbeat')
+  async heartbeat(@ConnectedSocket() socket: AgentSocket, @MessageBody() payload: unknown): Promise<AckResponse<HeartbeatAck>> {
+    if (!socket.data.registered) {
+      return { ok: false, error: { code: 'not_registered', message: 'send agent.register before heartbeats' } };
+    }
+    const message = validateMessage(HeartbeatMessage, payload);
+    if (!message.ok) return message;
+    const now = Date.now();
+    await this.live.recordHeartbeat(socket.data.agentId, message.value, now);
+    return { ok: true, data: { received_at: now, heartbeat_interval_ms: socket.data.heartbeatIntervalMs } };
+  }
+
+  private async notifyHealth(job: string, data: AgentConnectionJobData): Promise<void> {
+    try {
+      await this.health.add(job, data, { removeOnComplete: 1_000, removeOnFail: 5_000, attempts: 3, backoff: { type: 'exponential', delay: 200 } });
+    } catch (error) {
+      // The periodic sweep notices the change anyway, just later.
+      this.logger.warn({ err: error, agentId: data.agentId, job }, 'could not notify the health monitor');
+    }
+  }
+}
+
+/** The shortest interval among the agent's swarms, so it beats often enough for all of them. */
+function heartbeatIntervalOf(agent: AgentWithSwarms): number {
+  const intervals = agent.memberships.map((m) => readStoredConfiguration(m.swarm.configuration).heartbeat_interval_ms);
+  return intervals.length > 0 ? Math.min(...intervals) : DEFAULT_HEARTBEAT_INTERVAL_MS;
+}

@@ -1,0 +1,48 @@
+import type { AckError } from '@swarm/contracts';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { Socket } from 'socket.io';
+
+export interface SocketRateLimitOptions {
+  eventsPerSecond: number;
+  /** Refused events tolerated before the socket is dropped. */
+  floodStrikes: number;
+  onFlood: (socket: Socket, strikes: number) => void;
+}
+
+const RATE_LIMITED: AckError = { code: 'rate_limited', message: 'too many events; slow down' };
+
+/**
+ * Per-socket event budget. Over budget, an event is refused (its ack gets rate_limited) and
+ * counts as a strike; a socket that keeps flooding is disconnected. Other sockets are never
+ * touched: each has its own budget.
+ */
+export class SocketRateLimit {
+  private readonly limiter: RateLimiterMemory;
+  private readonly strikes = new Map<string, number>();
+
+  constructor(private readonly options: SocketRateLimitOptions) {
+    this.limiter = new RateLimiterMemory({ points: options.eventsPerSecond, duration: 1 });
+  }
+
+  /** Installs the limit as the socket's first middleware, so it runs before any handler. */
+  attach(socket: Socket): void {
+    socket.use((packet, next) => {
+      this.limiter.consume(socket.id).then(
+        () => next(),
+        () => this.refuse(socket, packet),
+      );
+    });
+    socket.once('disconnect', () => {
+      this.strikes.delete(socket.id);
+      void this.limiter.delete(socket.id);
+    });
+  }
+
+  private refuse(socket: Socket, packet: unknown[]): void {
+    const strikes = (this.strikes.get(socket.id) ?? 0) + 1;
+    this.strikes.set(socket.id, strikes);
+    const ack = packet[packet.length - 1];
+    if (typeof ack === 'function') (ack as (response: unknown) => void)({ ok: false, error: RATE_LIMITED });
+    if (strikes >= this.options.floodStrikes) this.options.onFlood(socket, strikes);
+  }
+}

@@ -1,0 +1,273 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Agent, HistoryRepository, Prisma, PrismaService, SwarmEvent, SwarmMembership } from '@swarm/db';
+import {
+  AgentEventType,
+  AgentHealthDecision,
+  AgentStatus,
+  decideAgentHealth,
+  deriveSwarmHealth,
+  electLeader,
+  isLive,
+  readStoredConfiguration,
+  SwarmConfiguration,
+} from '@swarm/domain';
+import { AgentLive, AgentLiveState, SwarmEventBroadcaster } from '@swarm/messaging';
+import { InFlightWork } from './in-flight-work';
+
+type Membership = SwarmMembership & { agent: Agent; swarm: { id: string; ownerId: string; configuration: Prisma.JsonValue } };
+
+interface SweepCounts {
+  agents: number;
+  changes: number;
+}
+
+/**
+ * Applies the health rules (libs/domain) to what Redis says about agents right now, and keeps
+ * swarms' status and leader consistent with their members. Every state change is a conditional
+ * update, so two workers acting on the same agent at once produce one change and one event.
+ */
+@Injectable()
+export class AgentHealthService {
+  private readonly logger = new Logger(AgentHealthService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly history: HistoryRepository,
+    private readonly live: AgentLiveState,
+    private readonly inFlight: InFlightWork,
+    private readonly broadcaster: SwarmEventBroadcaster,
+  ) {}
+
+  /** The periodic pass over every swarm that has members or is not inactive. */
+  async sweep(now = Date.now()): Promise<SweepCounts> {
+    const memberships = await this.prisma.swarmMembership.findMany({
+      where: { status: 'active', swarm: { status: { not: 'terminated' } } },
+      include: { agent: true, swarm: { select: { id: true, ownerId: true, configuration: true } } },
+    });
+    const changes = await this.evaluateAgents(memberships, now);
+    const swarmIds = new Set(memberships.map((m) => m.swarmId));
+    const emptied = await this.prisma.swarm.findMany({
+      where: { status: { in: ['active', 'degraded'] }, memberships: { none: { status: 'active' } } },
+      select: { id: true },
+    });
+    for (const swarm of emptied) swarmIds.add(swarm.id);
+    for (const swarmId of swarmIds) await this.reconcileSwarm(swarmId);
+    return { agents: new Set(memberships.map((m) => m.agentId)).size, changes };
+  }
+
+  /** A connection change reported by the gateway: evaluate that agent now, not at the next sweep. */
+  async evaluateAgent(agentId: string, now = Date.now()): Promise<number> {
+    const memberships = await this.prisma.swarmMembership.findMany({
+      where: { agentId, status: 'active', swarm: { status: { not: 'terminated' } } },
+      include: { agent: true, swarm: { select: { id: true, ownerId: true, configuration: true } } },
+    });
+    if (memberships.length === 0) {
+      await this.activateSwarmless(agentId);
+      return 0;
+    }
+    const changes = await this.evaluateAgents(memberships, now);
+    for (const swarmId of new Set(memberships.map((m) => m.swarmId))) await this.reconcileSwarm(swarmId);
+    return changes;
+  }
+
+  private async evaluateAgents(memberships: Membership[], now: number): Promise<number> {
+    const byAgent = new Map<string, Membership[]>();
+    for (const m of memberships) byAgent.set(m.agentId, [...(byAgent.get(m.agentId) ?? []), m]);
+    const liveById = await this.live.read([...byAgent.keys()]);
+    let changes = 0;
+    for (const [agentId, agentMemberships] of byAgent) {
+      const agent = agentMemberships[0].agent;
+      const live = liveById.get(agentId)!;
+      const configs = agentMemberships.map((m) => readStoredConfiguration(m.swarm.configuration));
+      // One status per agent: the strictest swarm decides when it is unhealthy.
+      const decision = decideAgentHealth({
+        now,
+        status: agent.status as AgentStatus,
+        lastSeenAt: live.lastSeenAt,
+        unhealthySince: agent.status === 'unhealthy' ? agent.statusChangedAt.getTime() : null,
+        connected: live.connected,
+        heartbeatTimeoutMs: Math.min(...configs.map((c) => c.heartbeat_timeout_ms)),
+        failoverGraceMs: Infinity,
+      });
+      if (await this.applyAgentDecision(agent, agentMemberships, live, decision, now)) changes++;
+      if (agent.status === 'unhealthy' && decision.action === 'none') {
+        changes += await this.removeExpired(agent, agentMemberships, configs, now);
+      }
+    }
+    return changes;
+  }
+
+  private async applyAgentDecision(agent: Agent, memberships: Membership[], live: AgentLive, decision: AgentHealthDecision, now: number): Promise<boolean> {
+    switch (decision.action) {
+      case 'mark_unhealthy':
+        return this.markUnhealthy(agent, memberships, live, decision.reason, now);
+      case 'recover':
+        return this.transition(agent, memberships, ['unhealthy'], reportedStatus(live), AgentEventType.Recovered, { last_seen_at: iso(live.lastSeenAt) });
+      case 'activate':
+        return this.transition(agent, memberships, ['pending', 'stopped'], reportedStatus(live), AgentEventType.Connected, {});
+      default:
+        return false;
+    }
+  }
+
+  private async markUnhealthy(agent: Agent, memberships: Membership[], live: AgentLive, reason: string, now: number): Promise<boolean> {
+    const events: SwarmEvent[] = [];
+    const changed = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.agent.updateMany({
+        where: { id: agent.id, status: { in: ['starting', 'idle', 'busy'] } },
+        data: { status: 'unhealthy', statusChangedAt: new Date(now) },
+      });
+      if (count === 0) return false;
+      const released = await this.inFlight.release(tx, agent.id, `agent ${agent.id} failed (${reason})`);
+      for (const m of memberships) {
+        events.push(
+          await this.history.appendSwarmEvent(tx, {
+            swarmId: m.swarmId,
+            ownerId: m.swarm.ownerId,
+            type: AgentEventType.Failed,
+            agentId: agent.id,
+            data: { reason, last_seen_at: iso(live.lastSeenAt), tasks_released: released },
+          }),
+        );
+      }
+      return true;
+    });
+    this.broadcaster.broadcast(events);
+    if (changed) this.logger.warn({ agentId: agent.id, reason }, 'agent failed');
+    return changed;
+  }
+
+  private async transition(
+    agent: Agent,
+    memberships: Membership[],
+    from: AgentStatus[],
+    to: AgentStatus,
+    eventType: string,
+    data: Record<string, unknown>,
+  ): Promise<boolean> {
+    const events: SwarmEvent[] = [];
+    const changed = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.agent.updateMany({
+        where: { id: agent.id, status: { in: from } },
+        data: { status: to, statusChangedAt: new Date(), stoppedAt: null },
+      });
+      if (count === 0) return false;
+      for (const m of memberships) {
+        events.push(await this.history.appendSwarmEvent(tx, { swarmId: m.swarmId, ownerId: m.swarm.ownerId, type: eventType, agentId: agent.id, data: { ...data, status: to } }));
+      }
+      return true;
+    });
+    this.broadcaster.broadcast(events);
+    if (changed) this.logger.log({ agentId: agent.id, from: agent.status, to }, eventType);
+    return changed;
+  }
+
+  /** Unhealthy past a swarm's grace: the agent leaves that swarm; with no swarm left it is stopped. */
+  private async removeExpired(agent: Agent, memberships: Membership[], configs: SwarmConfiguration[], now: number): Promise<number> {
+    const since = agent.statusChangedAt.getTime();
+    const expired = memberships.filter((_, i) => now - since > configs[i].failover_grace_ms);
+    if (expired.length === 0) return 0;
+    const events: SwarmEvent[] = [];
+    const removed = await this.prisma.$transaction(async (tx) => {
+      let count = 0;
+      for (const m of expired) {
+        const left = await tx.swarmMembership.updateMany({ where: { id: m.id, status: 'active' }, data: { status: 'left', leftAt: new Date(now) } });
+        if (left.count === 0) continue;
+        count++;
+        await tx.swarm.updateMany({ where: { id: m.swarmId, leaderAgentId: agent.id }, data: { leaderAgentId: null } });
+        events.push(
+          await this.history.appendSwarmEvent(tx, {
+            swarmId: m.swarmId,
+            ownerId: m.swarm.ownerId,
+            type: AgentEventType.Left,
+            agentId: agent.id,
+            data: { reason: 'failover_grace_expired', unhealthy_since: new Date(since).toISOString() },
+          }),
+        );
+      }
+      const remaining = await tx.swarmMembership.count({ where: { agentId: agent.id, status: 'active' } });
+      if (count > 0 && remaining === 0) {
+        await tx.agent.updateMany({ where: { id: agent.id, status: 'unhealthy' }, data: { status: 'stopped', statusChangedAt: new Date(now), stoppedAt: new Date(now) } });
+      }
+      return count;
+    });
+    this.broadcaster.broadcast(events);
+    if (removed > 0) this.logger.warn({ agentId: agent.id, swarms: expired.map((m) => m.swarmId) }, 'agent removed after failover grace');
+    return removed;
+  }
+
+  /** An agent in no swarm only needs its own status right. */
+  private async activateSwarmless(agentId: string): Promise<void> {
+    const [live] = [...(await this.live.read([agentId])).values()];
+    const target: AgentStatus = live.connected ? reportedStatus(live) : 'unhealthy';
+    const from: AgentStatus[] = live.connected ? ['pending', 'stopped', 'unhealthy'] : ['starting', 'idle', 'busy'];
+    await this.prisma.agent.updateMany({ where: { id: agentId, status: { in: from } }, data: { status: target, statusChangedAt: new Date() } });
+  }
+
+  /** Leader and status of one swarm, from its members' current statuses. */
+  async reconcileSwarm(swarmId: string): Promise<void> {
+    const events: SwarmEvent[] = [];
+    await this.prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM swarms WHERE id = ${swarmId}::uuid AND status <> 'terminated' FOR UPDATE`;
+      if (locked.length === 0) return;
+      const swarm = (await tx.swarm.findUnique({
+        where: { id: swarmId },
+        include: { memberships: { where: { status: 'active' }, include: { agent: true } } },
+      }))!;
+      const members = swarm.memberships;
+      const leader = members.find((m) => m.agentId === swarm.leaderAgentId);
+      let leaderId = swarm.leaderAgentId;
+      if (!leader || !isLive(leader.agent.status as AgentStatus)) {
+        const liveState = await this.live.read(members.map((m) => m.agentId));
+        const elected = electLeader(
+          members.map((m) => ({
+            agentId: m.agentId,
+            status: m.agent.status as AgentStatus,
+            priority: m.priority,
+            cpuPercent: liveState.get(m.agentId)?.cpuPercent ?? null,
+            joinedAt: m.joinedAt.getTime(),
+          })),
+        );
+        if (elected !== leaderId) {
+          await tx.swarm.update({ where: { id: swarmId }, data: { leaderAgentId: elected } });
+          events.push(
+            await this.history.appendSwarmEvent(tx, {
+              swarmId,
+              ownerId: swarm.ownerId,
+              type: AgentEventType.LeaderElection,
+              agentId: elected,
+              data: { previous_leader: leaderId, elected, reason: leaderId ? 'leader_unavailable' : 'no_leader' },
+            }),
+          );
+          leaderId = elected;
+        }
+      }
+      const health = deriveSwarmHealth({
+        status: swarm.status,
+        minAgents: readStoredConfiguration(swarm.configuration).min_agents,
+        memberStatuses: members.map((m) => m.agent.status as AgentStatus),
+        hasLeader: leaderId !== null,
+      });
+      if (health.status !== swarm.status) {
+        await tx.swarm.update({ where: { id: swarmId }, data: { status: health.status } });
+        events.push(
+          await this.history.appendSwarmEvent(tx, {
+            swarmId,
+            ownerId: swarm.ownerId,
+            type: AgentEventType.SwarmStatusChanged,
+            data: { from: swarm.status, to: health.status, reasons: health.reasons },
+          }),
+        );
+      }
+    });
+    this.broadcaster.broadcast(events);
+  }
+}
+
+function reportedStatus(live: AgentLive): AgentStatus {
+  return live.reportedStatus === 'busy' || live.reportedStatus === 'starting' ? live.reportedStatus : 'idle';
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
