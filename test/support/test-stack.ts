@@ -19,6 +19,8 @@ export interface TestStack {
   worker?: INestApplicationContext;
   /** A direct connection to this file's database, for asserting what was stored. */
   db: Client;
+  /** Another api process-equivalent on the same database and Redis: for horizontal-scale tests. */
+  startExtraApi(): Promise<{ baseUrl: string; http: HttpClient; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const db = new Client({ connectionString: config.database.url });
   await db.connect();
 
+  const extras: NestFastifyApplication[] = [];
   return {
     config,
     baseUrl,
@@ -104,9 +107,17 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     api,
     worker,
     db,
+    async startExtraApi() {
+      const extra = await createApiApp(config);
+      await extra.listen({ port: 0, host: '127.0.0.1' });
+      extras.push(extra);
+      const url = (await extra.getUrl()).replace('[::1]', '127.0.0.1');
+      return { baseUrl: url, http: new HttpClient(url), close: () => extra.close() };
+    },
     async close() {
       await db.end().catch(() => undefined);
       await worker?.close();
+      for (const extra of extras) await extra.close().catch(() => undefined);
       await api.close();
       await isolated.dispose();
     },

@@ -78,8 +78,10 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     const { agentId } = socket.data;
     if (!agentId) return;
     this.rateLimit.attach(socket);
-    // One live connection per agent: a second process with the same token replaces the first.
-    socket.nsp.in(socketRooms.agent(agentId)).disconnectSockets(true);
+    // One live connection per agent: a second process with the same token replaces the first
+    // (on whichever api copy it is). Done before joining, so the new socket is not among them.
+    const previous = await socket.nsp.in(socketRooms.agent(agentId)).fetchSockets();
+    for (const old of previous) if (old.id !== socket.id) old.disconnect(true);
     await socket.join(socketRooms.agent(agentId));
     const now = Date.now();
     await this.live.markConnected(agentId, socket.id, now);

@@ -45,6 +45,12 @@ export class RegisterSwarmAgent {
       const swarm = (await this.swarms.findForOwner(ownerId, command.swarmId, tx))!;
       assertSwarmMutable(swarm.id, swarm.status);
 
+      if (!newAgent) {
+        const existing = await this.agents.findForOwner(ownerId, command.agentId!, tx);
+        if (!existing) throw new NotFound('agent', command.agentId!);
+        const membership = await this.agents.findMember(ownerId, swarm.id, existing.id, tx);
+        if (membership?.status === 'active') throw new Conflict(`agent ${existing.id} is already a member of swarm ${swarm.id}`);
+      }
       const config = readStoredConfiguration(swarm.configuration);
       if ((await this.agents.countActiveMembers(swarm.id, tx)) >= config.max_agents) {
         throw new Conflict(`swarm ${swarm.id} already has max_agents (${config.max_agents}) agents`);
@@ -57,11 +63,6 @@ export class RegisterSwarmAgent {
         agentId = created.agent.id;
         token = created.token;
         events.push(await this.history.appendSwarmEvent(tx, { swarmId: swarm.id, ownerId, type: AgentEventType.Registered, agentId, data: { name: created.agent.name } }));
-      } else {
-        const existing = await this.agents.findForOwner(ownerId, agentId!, tx);
-        if (!existing) throw new NotFound('agent', agentId!);
-        const membership = await this.agents.findMember(ownerId, swarm.id, existing.id, tx);
-        if (membership?.status === 'active') throw new Conflict(`agent ${existing.id} is already a member of swarm ${swarm.id}`);
       }
 
       const member = await tx.swarmMembership.upsert({

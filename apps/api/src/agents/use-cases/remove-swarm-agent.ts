@@ -56,9 +56,9 @@ export class RemoveSwarmAgent {
     });
     this.broadcaster.broadcast(events);
     if (outcome.stopAgent) {
+      // Both go out on one Redis channel and one socket, in order: the agent reads why, then is cut.
       this.sockets.stop(agentId, { reason: 'removed from its last swarm' });
-      // Give a well-behaved agent a moment to stop by itself before its socket is cut.
-      setTimeout(() => this.sockets.disconnect(agentId), 1_000).unref();
+      this.sockets.disconnect(agentId);
     } else {
       this.sockets.stop(agentId, { reason: 'removed from swarm', swarm_id: swarmId });
     }
