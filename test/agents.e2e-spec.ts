@@ -295,6 +295,8 @@ describe('agents: registry, gateway, heartbeats and health', () => {
       expect(await dropped).toBe('io server disconnect');
       expect(limited.length).toBeGreaterThan(0);
       expect(await beat(calm)).toMatchObject({ ok: true });
+      const metrics = await stack.http.get('/metrics');
+      expect(Number(/swarm_socket_events_refused_total\{[^}]*\} (\d+)/.exec(metrics.text)?.[1])).toBeGreaterThan(0);
     });
 
     it('two api copies act as one: an agent on copy A, an operator on copy B sees its events', async () => {

@@ -24,6 +24,14 @@ describe('health, readiness and API docs', () => {
     expect(Object.values(res.body.checks).every((c) => (c as { ok: boolean }).ok)).toBe(true);
   });
 
+  it('serves Prometheus metrics', async () => {
+    const res = await stack.http.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    expect(res.text).toContain('# TYPE swarm_heartbeat_handling_seconds histogram');
+    expect(res.text).toMatch(/process_resident_memory_bytes\{service="swarm-api"\} \d+/);
+  });
+
   it('returns a request id on every response and keeps a sane incoming one', async () => {
     expect((await stack.http.get('/health')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const kept = await stack.http.get('/health', { headers: { 'x-request-id': 'trace-123' } });

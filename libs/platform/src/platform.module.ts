@@ -3,7 +3,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
 import { DbModule } from '@swarm/db';
 import { BroadcastModule, RedisModule, RedisService, redisKeys } from '@swarm/messaging';
-import { loggerParams } from '@swarm/observability';
+import { loggerParams, MetricsModule } from '@swarm/observability';
 import { LoggerModule } from 'nestjs-pino';
 import { projectVersion } from './project-info';
 
@@ -36,6 +36,7 @@ export class PlatformModule {
       imports: [
         ConfigHolderModule.register(config, service),
         LoggerModule.forRoot(loggerParams(config, service, projectVersion())),
+        MetricsModule.forService(service),
         DbModule,
         RedisModule,
         BroadcastModule,
@@ -47,7 +48,7 @@ export class PlatformModule {
           }),
         }),
       ],
-      exports: [ConfigHolderModule, DbModule, RedisModule, BroadcastModule, BullModule],
+      exports: [ConfigHolderModule, MetricsModule, DbModule, RedisModule, BroadcastModule, BullModule],
     };
   }
 }

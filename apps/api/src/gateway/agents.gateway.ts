@@ -15,6 +15,7 @@ import {
 import { AgentRepository, AgentWithSwarms, Prisma, PrismaService } from '@swarm/db';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, readStoredConfiguration } from '@swarm/domain';
 import { AgentConnectionJobData, AgentHealthJobs, AgentLiveState, Queues } from '@swarm/messaging';
+import { Metrics } from '@swarm/observability';
 import { Queue } from 'bullmq';
 import { AgentServer, AgentSocket } from './agent-sockets';
 import { SocketRateLimit } from './socket-rate-limit';
@@ -38,11 +39,13 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly prisma: PrismaService,
     private readonly live: AgentLiveState,
     @InjectQueue(Queues.AgentHealth) private readonly health: Queue<AgentConnectionJobData>,
+    private readonly metrics: Metrics,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.rateLimit = new SocketRateLimit({
       eventsPerSecond: config.sockets.eventsPerSecond,
       floodStrikes: config.sockets.floodStrikes,
+      onRefused: () => this.metrics.socketEventsRefused.inc(),
       onFlood: (socket, strikes) => {
         this.logger.warn({ agentId: socket.data.agentId, strikes }, 'agent socket flooding; disconnecting it');
         socket.emit('agent.error', { code: 'rate_limited', message: `disconnected after ${strikes} events over the rate limit` });
@@ -78,6 +81,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     const { agentId } = socket.data;
     if (!agentId) return;
     this.rateLimit.attach(socket);
+    this.metrics.connectedAgents.inc();
     // One live connection per agent: a second process with the same token replaces the first
     // (on whichever api copy it is). Done before joining, so the new socket is not among them.
     const previous = await socket.nsp.in(socketRooms.agent(agentId)).fetchSockets();
@@ -92,6 +96,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   async handleDisconnect(socket: AgentSocket): Promise<void> {
     const { agentId } = socket.data ?? {};
     if (!agentId) return;
+    this.metrics.connectedAgents.dec();
     const now = Date.now();
     if (await this.live.markDisconnected(agentId, socket.id, now)) {
       await this.notifyHealth(AgentHealthJobs.Disconnected, { agentId, at: now, reason: 'socket disconnected' });
@@ -139,10 +144,12 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     if (!socket.data.registered) {
       return { ok: false, error: { code: 'not_registered', message: 'send agent.register before heartbeats' } };
     }
+    const stopTimer = this.metrics.heartbeatHandling.startTimer();
     const message = validateMessage(HeartbeatMessage, payload);
     if (!message.ok) return message;
     const now = Date.now();
     await this.live.recordHeartbeat(socket.data.agentId, message.value, now);
+    stopTimer();
     return { ok: true, data: { received_at: now, heartbeat_interval_ms: socket.data.heartbeatIntervalMs } };
   }
 

@@ -6,6 +6,7 @@ export interface SocketRateLimitOptions {
   eventsPerSecond: number;
   /** Refused events tolerated before the socket is dropped. */
   floodStrikes: number;
+  onRefused?: () => void;
   onFlood: (socket: Socket, strikes: number) => void;
 }
 
@@ -41,6 +42,7 @@ export class SocketRateLimit {
   private refuse(socket: Socket, packet: unknown[]): void {
     const strikes = (this.strikes.get(socket.id) ?? 0) + 1;
     this.strikes.set(socket.id, strikes);
+    this.options.onRefused?.();
     const ack = packet[packet.length - 1];
     if (typeof ack === 'function') (ack as (response: unknown) => void)({ ok: false, error: RATE_LIMITED });
     if (strikes >= this.options.floodStrikes) this.options.onFlood(socket, strikes);

@@ -1,5 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Metrics } from '@swarm/observability';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { Readiness, ReadinessService } from './readiness.service';
@@ -10,7 +11,18 @@ import { Readiness, ReadinessService } from './readiness.service';
 export class HealthController {
   private readonly startedAt = Date.now();
 
-  constructor(private readonly readiness: ReadinessService) {}
+  constructor(
+    private readonly readiness: ReadinessService,
+    private readonly metrics: Metrics,
+  ) {}
+
+  @Get('metrics')
+  @ApiOperation({ summary: 'Prometheus metrics of this api copy (text exposition format)' })
+  @ApiOkResponse({ description: 'Prometheus text format', content: { 'text/plain': {} } })
+  async prometheus(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    void reply.header('content-type', this.metrics.registry.contentType);
+    return this.metrics.registry.metrics();
+  }
 
   @Get('health')
   @ApiOperation({ summary: 'Liveness: the process is up (does not touch dependencies)' })

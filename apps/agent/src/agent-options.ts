@@ -1,0 +1,131 @@
+import { parseArgs } from 'node:util';
+import { AGENT_TOKEN_PATTERN } from '@swarm/auth';
+import { z } from 'zod';
+import { EXECUTOR_NAMES, type ExecutorName } from './executors';
+import { MAX_SLEEP_MS } from './executors/sleep.executor';
+
+export const USAGE = `usage: agent --url <coordinator URL> --token <agent token> --executor <${EXECUTOR_NAMES.join('|')}>
+             [--sleep-ms <ms>] [--capabilities <a,b,...>] [--stop-timeout-ms <ms>]
+
+  --url              coordinator base URL, e.g. http://127.0.0.1:18000   (env SWARM_URL)
+  --token            agent token sa_<prefix>_<secret>                    (env SWARM_AGENT_TOKEN;
+                     prefer the variable: arguments are visible to other users in ps)
+  --executor         what to do with tasks: ${EXECUTOR_NAMES.join(', ')}
+  --sleep-ms         sleep executor: default duration when a task has no payload.ms (100)
+  --capabilities     comma-separated; replaces the capabilities stored at registration
+  --stop-timeout-ms  on SIGTERM/SIGINT, how long running tasks may finish (10000)
+
+exit codes: 0 stopped on request, 1 failure, 2 bad arguments, 3 connection refused (token)`;
+
+export interface AgentOptions {
+  url: string;
+  token: string;
+  executor: ExecutorName;
+  sleepMs: number;
+  /** Absent: the capabilities stored on the server stay as they are. */
+  capabilities?: string[];
+  stopTimeoutMs: number;
+}
+
+export type AgentOptionsOutcome =
+  | { kind: 'options'; options: AgentOptions }
+  | { kind: 'help' }
+  | { kind: 'invalid'; problems: string[] };
+
+const CAPABILITY = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+
+const optionsSchema = z.object({
+  url: z
+    .string({ message: 'is required' })
+    .refine((value) => {
+      try {
+        return ['http:', 'https:', 'ws:', 'wss:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be an http(s) or ws(s) URL, e.g. http://127.0.0.1:18000'),
+  token: z
+    .string({ message: 'is required' })
+    .regex(AGENT_TOKEN_PATTERN, 'must look like sa_<8 letters/digits>_<32+ letters/digits>'),
+  executor: z.enum(EXECUTOR_NAMES, { message: `is required: one of ${EXECUTOR_NAMES.join(', ')}` }),
+  sleepMs: z.coerce.number().int('must be a whole number').min(0).max(MAX_SLEEP_MS).default(100),
+  capabilities: z
+    .string()
+    .transform((value, context) => {
+      const capabilities = [...new Set(value.split(',').map((item) => item.trim()).filter(Boolean))];
+      const invalid = capabilities.filter((capability) => !CAPABILITY.test(capability));
+      if (capabilities.length === 0 || invalid.length > 0) {
+        context.addIssue({
+          code: 'custom',
+          message:
+            invalid.length > 0
+              ? `invalid capability "${invalid.join('", "')}": use letters, digits and . _ : / - (64 at most)`
+              : 'must name at least one capability',
+        });
+        return z.NEVER;
+      }
+      return capabilities;
+    })
+    .optional(),
+  stopTimeoutMs: z.coerce.number().int('must be a whole number').min(0).max(600_000).default(10_000),
+});
+
+/** How each field is named in messages: the flag, and the variable when it has one. */
+const FIELD_LABELS: Record<keyof z.input<typeof optionsSchema>, string> = {
+  url: '--url (or SWARM_URL)',
+  token: '--token (or SWARM_AGENT_TOKEN)',
+  executor: '--executor',
+  sleepMs: '--sleep-ms',
+  capabilities: '--capabilities',
+  stopTimeoutMs: '--stop-timeout-ms',
+};
+
+/**
+ * Reads the command line and the environment once, into a typed object. Flags win over the
+ * environment; an empty value counts as not given.
+ */
+export function parseAgentOptions(argv: string[], env: Record<string, string | undefined>): AgentOptionsOutcome {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        executor: { type: 'string' },
+        'sleep-ms': { type: 'string' },
+        capabilities: { type: 'string' },
+        'stop-timeout-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    // parseArgs throws plain TypeErrors with readable messages (unknown option, missing value).
+    const message = error !== null && typeof error === 'object' && 'message' in error ? String(error.message) : String(error);
+    return { kind: 'invalid', problems: [message] };
+  }
+  if (values.help) return { kind: 'help' };
+
+  const given = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value.trim());
+  const parsed = optionsSchema.safeParse({
+    url: given(values.url) ?? given(env.SWARM_URL),
+    token: given(values.token) ?? given(env.SWARM_AGENT_TOKEN),
+    executor: given(values.executor),
+    sleepMs: given(values['sleep-ms']),
+    capabilities: values.capabilities,
+    stopTimeoutMs: given(values['stop-timeout-ms']),
+  });
+  if (!parsed.success) {
+    return {
+      kind: 'invalid',
+      problems: parsed.error.issues.map((issue) => {
+        const field = issue.path[0] as keyof typeof FIELD_LABELS | undefined;
+        return `${field ? FIELD_LABELS[field] : '(arguments)'}: ${issue.message}`;
+      }),
+    };
+  }
+  const { capabilities, ...rest } = parsed.data;
+  return { kind: 'options', options: capabilities ? { ...rest, capabilities } : rest };
+}

@@ -1,0 +1,20 @@
+/**
+ * The wire contract, taken straight from libs/contracts. Imported by relative path on purpose:
+ * the @swarm/contracts barrel also exports request DTOs that load @nestjs/swagger and
+ * class-validator, and an agent process must not pull in the server framework. The file
+ * imported here has no imports of its own, so a value import of it stays framework-free.
+ */
+export { AGENTS_NAMESPACE } from '../../contracts/src/agent-socket';
+export type {
+  AckError,
+  AckResponse,
+  AgentClientToServerEvents,
+  AgentServerToClientEvents,
+  AgentSwarmInfo,
+  HeartbeatAck,
+  HeartbeatPayload,
+  RegisteredInfo,
+  RegisterPayload,
+  ReportableAgentStatus,
+  StopPayload,
+} from '../../contracts/src/agent-socket';

@@ -1,0 +1,63 @@
+import type { AckError } from './contract';
+
+/**
+ * The server refused the connection in its handshake middleware (bad or revoked token, agent
+ * deleted...). socket.io does not retry after such a refusal, and neither does the client:
+ * the same credentials would be refused again.
+ */
+export class ConnectionRefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(`the coordinator refused the connection: ${reason}`);
+    this.name = 'ConnectionRefusedError';
+  }
+}
+
+/** The server answered agent.register with an error. */
+export class RegistrationError extends Error {
+  readonly code: AckError['code'] | 'timeout';
+  readonly details?: string[];
+
+  constructor(error: AckError | { code: 'timeout'; message: string }) {
+    super(`registration failed (${error.code}): ${error.message}`);
+    this.name = 'RegistrationError';
+    this.code = error.code;
+    if ('details' in error && error.details) this.details = error.details;
+  }
+}
+
+/** What the server said in agent.error just before dropping the socket. */
+export class ServerReportedError extends Error {
+  readonly code: AckError['code'];
+  readonly details?: string[];
+
+  constructor(error: AckError) {
+    super(`the coordinator reported ${error.code}: ${error.message}`);
+    this.name = 'ServerReportedError';
+    this.code = error.code;
+    if (error.details) this.details = error.details;
+  }
+}
+
+/** The client was stopped (or is stopping) and cannot connect or accept tasks any more. */
+export class AgentStoppedError extends Error {
+  constructor(readonly reason: string) {
+    super(`the agent client is stopped: ${reason}`);
+    this.name = 'AgentStoppedError';
+  }
+}
+
+/** No handler was registered with onTask for this task type (and none for ANY_TASK_TYPE). */
+export class UnknownTaskTypeError extends Error {
+  constructor(readonly taskType: string) {
+    super(`no handler registered for task type "${taskType}"`);
+    this.name = 'UnknownTaskTypeError';
+  }
+}
+
+/** The same task id is already running here; running it twice would duplicate its effects. */
+export class DuplicateTaskError extends Error {
+  constructor(readonly taskId: string) {
+    super(`task ${taskId} is already running on this agent`);
+    this.name = 'DuplicateTaskError';
+  }
+}

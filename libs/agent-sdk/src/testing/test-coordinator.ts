@@ -1,0 +1,169 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import {
+  AGENTS_NAMESPACE,
+  type AckError,
+  type AckResponse,
+  type AgentClientToServerEvents,
+  type AgentServerToClientEvents,
+  type HeartbeatPayload,
+  type RegisteredInfo,
+  type RegisterPayload,
+} from '../contract';
+
+type AgentServer = Server<AgentClientToServerEvents, AgentServerToClientEvents>;
+export type TestAgentSocket = Socket<AgentClientToServerEvents, AgentServerToClientEvents>;
+
+export interface ReceivedRegistration {
+  socket: TestAgentSocket;
+  payload: RegisterPayload;
+}
+
+export interface ReceivedHeartbeat {
+  socket: TestAgentSocket;
+  payload: HeartbeatPayload;
+  /** performance.now() when the server received it. */
+  receivedAt: number;
+}
+
+interface TestCoordinatorEvents {
+  connection: [socket: TestAgentSocket];
+  register: [registration: ReceivedRegistration];
+  heartbeat: [heartbeat: ReceivedHeartbeat];
+  disconnect: [socket: TestAgentSocket, reason: string];
+}
+
+export interface TestCoordinatorOptions {
+  /** Tokens the handshake accepts; any other is refused with "invalid agent token". */
+  tokens: string[];
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * A minimal in-process coordinator speaking the /agents contract over a real socket.io
+ * server on 127.0.0.1 and a free port: handshake token check, agent.register and
+ * agent.heartbeat acks, and helpers to push agent.stop / agent.error or drop the connection.
+ * For testing agent programs without the real service; not part of the SDK's public API.
+ * Behaviour switches are plain fields, so a test can change them mid-run.
+ */
+export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
+  readonly tokens: Set<string>;
+  heartbeatIntervalMs: number;
+  /** When set, agent.register is answered with this error. */
+  registrationError: AckError | undefined;
+  /** When false, heartbeats are received but never acknowledged. */
+  answerHeartbeats = true;
+  readonly registrations: ReceivedRegistration[] = [];
+  readonly heartbeats: ReceivedHeartbeat[] = [];
+  readonly agentId = '0190b6a0-0000-7000-8000-000000000001';
+
+  private readonly registeredSockets = new WeakSet<TestAgentSocket>();
+
+  private constructor(
+    private readonly http: HttpServer,
+    private readonly io: AgentServer,
+    readonly url: string,
+    options: TestCoordinatorOptions,
+  ) {
+    super();
+    this.tokens = new Set(options.tokens);
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1_000;
+    this.attach();
+  }
+
+  static async start(options: TestCoordinatorOptions): Promise<TestCoordinator> {
+    const http = createServer();
+    const io: AgentServer = new Server(http);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as AddressInfo;
+    return new TestCoordinator(http, io, `http://127.0.0.1:${port}`, options);
+  }
+
+  /** Sockets currently connected to /agents. */
+  connectedSockets(): TestAgentSocket[] {
+    return [...this.io.of(AGENTS_NAMESPACE).sockets.values()];
+  }
+
+  /** Resolves with the next `event` matching `accept`; rejects after `timeoutMs` naming what it waited for. */
+  next<E extends keyof TestCoordinatorEvents>(
+    event: E,
+    accept: (...args: TestCoordinatorEvents[E]) => boolean = () => true,
+    timeoutMs = 5_000,
+  ): Promise<TestCoordinatorEvents[E]> {
+    return new Promise((resolve, reject) => {
+      const listener = (...args: TestCoordinatorEvents[E]): void => {
+        if (!accept(...args)) return;
+        clearTimeout(timer);
+        this.off(event, listener as never);
+        resolve(args);
+      };
+      const timer = setTimeout(() => {
+        this.off(event, listener as never);
+        reject(new Error(`test coordinator: no "${String(event)}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.on(event, listener as never);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.io.of(AGENTS_NAMESPACE).disconnectSockets(true);
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    this.http.closeAllConnections();
+  }
+
+  private attach(): void {
+    const agents = this.io.of(AGENTS_NAMESPACE);
+    agents.use((socket, next) => {
+      const token: unknown = socket.handshake.auth?.token;
+      if (typeof token === 'string' && this.tokens.has(token)) next();
+      else next(new Error('invalid agent token'));
+    });
+    agents.on('connection', (socket) => {
+      this.emit('connection', socket);
+      socket.on('disconnect', (reason) => this.emit('disconnect', socket, reason));
+      socket.on('agent.register', (payload, ack) => {
+        const registration = { socket, payload };
+        this.registrations.push(registration);
+        ack(this.registerAnswer(socket, payload));
+        this.emit('register', registration);
+      });
+      socket.on('agent.heartbeat', (payload, ack) => {
+        const heartbeat = { socket, payload, receivedAt: performance.now() };
+        this.heartbeats.push(heartbeat);
+        this.emit('heartbeat', heartbeat);
+        if (!this.answerHeartbeats) return;
+        if (!this.registeredSockets.has(socket)) {
+          ack({ ok: false, error: { code: 'not_registered', message: 'register before sending heartbeats' } });
+          return;
+        }
+        ack({ ok: true, data: { received_at: Date.now(), heartbeat_interval_ms: this.heartbeatIntervalMs } });
+      });
+    });
+  }
+
+  /** Forgets that a socket registered, as a server that lost its state would. */
+  forgetRegistration(socket: TestAgentSocket): void {
+    this.registeredSockets.delete(socket);
+  }
+
+  private registerAnswer(socket: TestAgentSocket, payload: RegisterPayload): AckResponse<RegisteredInfo> {
+    if (this.registrationError) return { ok: false, error: this.registrationError };
+    this.registeredSockets.add(socket);
+    return {
+      ok: true,
+      data: {
+        agent_id: this.agentId,
+        name: 'test-agent',
+        capabilities: payload.capabilities ?? [],
+        max_concurrency: 1,
+        heartbeat_interval_ms: this.heartbeatIntervalMs,
+        swarms: [
+          { swarm_id: 'swarm-a', role: 'worker', heartbeat_interval_ms: this.heartbeatIntervalMs, heartbeat_timeout_ms: 3 * this.heartbeatIntervalMs },
+          { swarm_id: 'swarm-b', role: 'worker', heartbeat_interval_ms: this.heartbeatIntervalMs, heartbeat_timeout_ms: 3 * this.heartbeatIntervalMs },
+        ],
+      },
+    };
+  }
+}
