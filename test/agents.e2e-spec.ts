@@ -141,6 +141,18 @@ describe('agents: registry, gateway, heartbeats and health', () => {
       expect(await request(socket, 'agent.heartbeat', 'not an object')).toMatchObject({ ok: false, error: { message: 'payload must be a JSON object' } });
     });
 
+    it('keeps one connection per agent: a newer one replaces the older, which is told why', async () => {
+      const swarmId = await swarm('one-connection');
+      const agent = await registerAgent(swarmId);
+      const older = await agentSocket(agent.token);
+      const told = new Promise((resolve) => older.once('agent.stop', resolve));
+      const cut = new Promise((resolve) => older.once('disconnect', resolve));
+      const newer = await agentSocket(agent.token);
+      expect(await told).toMatchObject({ reason: 'replaced by a newer connection of the same agent' });
+      expect(await cut).toBe('io server disconnect');
+      expect(await beat(newer)).toMatchObject({ ok: true });
+    });
+
     it('persists heartbeats to Postgres in batches and marks the agent live', async () => {
       const swarmId = await swarm('heartbeats');
       const agent = await registerAgent(swarmId);

@@ -35,6 +35,8 @@ describe('parseAgentOptions', () => {
     });
     expect(problemsOf([...REQUIRED, '--capabilities', ' , '])).toEqual(['--capabilities: must name at least one capability']);
     expect(problemsOf([...REQUIRED, '--capabilities', 'ok,bad space'])[0]).toMatch(/^--capabilities: invalid capability "bad space"/);
+    const tooMany = Array.from({ length: 65 }, (_, index) => `c${index}`).join(',');
+    expect(problemsOf([...REQUIRED, '--capabilities', tooMany])).toEqual(['--capabilities: at most 64 capabilities, got 65']);
   });
 
   it('names every missing or bad setting at once', () => {

@@ -32,7 +32,9 @@ export type AgentOptionsOutcome =
   | { kind: 'help' }
   | { kind: 'invalid'; problems: string[] };
 
+/** The coordinator's own rules for capabilities (RegisterMessage), checked here to fail early. */
 const CAPABILITY = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+const MAX_CAPABILITIES = 64;
 
 const optionsSchema = z.object({
   url: z
@@ -54,14 +56,16 @@ const optionsSchema = z.object({
     .transform((value, context) => {
       const capabilities = [...new Set(value.split(',').map((item) => item.trim()).filter(Boolean))];
       const invalid = capabilities.filter((capability) => !CAPABILITY.test(capability));
-      if (capabilities.length === 0 || invalid.length > 0) {
-        context.addIssue({
-          code: 'custom',
-          message:
-            invalid.length > 0
-              ? `invalid capability "${invalid.join('", "')}": use letters, digits and . _ : / - (64 at most)`
-              : 'must name at least one capability',
-        });
+      const problem =
+        invalid.length > 0
+          ? `invalid capability "${invalid.join('", "')}": use letters, digits and . _ : / - (64 characters at most)`
+          : capabilities.length === 0
+            ? 'must name at least one capability'
+            : capabilities.length > MAX_CAPABILITIES
+              ? `at most ${MAX_CAPABILITIES} capabilities, got ${capabilities.length}`
+              : undefined;
+      if (problem) {
+        context.addIssue({ code: 'custom', message: problem });
         return z.NEVER;
       }
       return capabilities;

@@ -155,8 +155,9 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   private info: RegisteredInfo | undefined;
   /** Bumped on every connect and disconnect, so answers that arrive for an older connection are ignored. */
   private connectionGeneration = 0;
-  /** Counts reconnect attempts since the last acknowledged heartbeat; drives the backoff. */
+  /** Counts reconnect attempts since a connection last proved stable; drives the backoff. */
   private reconnectAttempt = 0;
+  private acksOnConnection = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(options: AgentClientOptions) {
@@ -305,6 +306,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   private onRegistered(info: RegisteredInfo): void {
     this.info = info;
     this.state = 'registered';
+    this.acksOnConnection = 0;
     const intervalMs = heartbeatIntervalFrom(info.heartbeat_interval_ms);
     this.logger.debug(
       { agent_id: info.agent_id, swarms: info.swarms.map((s) => s.swarm_id), heartbeat_interval_ms: intervalMs },
@@ -333,6 +335,13 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     if (socket.active) {
       // Transport-level failure (server down, network): socket.io retries by itself.
       this.logger.debug({ error: error.message }, 'connection attempt failed; retrying');
+      return;
+    }
+    // The server could not check the token right now (its database is down, say): retry
+    // with backoff instead of giving up, since the token itself was not refused.
+    if ((error as Error & { data?: { retryable?: boolean } }).data?.retryable) {
+      this.logger.warn({ reason: error.message }, 'coordinator cannot authenticate right now; retrying');
+      this.scheduleReconnect(socket);
       return;
     }
     // The handshake middleware said no. socket.io does not retry this, and nor do we.
@@ -409,10 +418,11 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     }
     if (generation !== this.connectionGeneration || this.stopping) return;
     if (response.ok) {
-      // Only an acknowledged heartbeat proves the connection healthy. Resetting the backoff at
-      // registration instead would let a server that drops agents right after they register
-      // (rate limiting) face a reconnect storm at the initial delay.
-      this.reconnectAttempt = 0;
+      // The backoff restarts only once a connection has proved stable: the first heartbeat goes
+      // out right at registration, so the second ack shows it survived a whole interval. Resetting
+      // any earlier lets a server that drops the agent soon after registering (rate limiting,
+      // another process using the same token) see reconnects at the initial delay forever.
+      if (++this.acksOnConnection >= 2) this.reconnectAttempt = 0;
       const intervalMs = heartbeatIntervalFrom(response.data.heartbeat_interval_ms);
       if (intervalMs !== this.heartbeats.currentIntervalMs) {
         this.logger.debug({ heartbeat_interval_ms: intervalMs }, 'heartbeat interval changed');

@@ -60,7 +60,8 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
         (reason) => (reason ? next(new Error(reason)) : next()),
         (error: unknown) => {
           this.logger.error({ err: error }, 'agent handshake failed');
-          next(new Error('authentication is unavailable; retry later'));
+          // Not the token's fault: tell the agent to retry rather than give up (the SDK does).
+          next(Object.assign(new Error('authentication is unavailable; retry later'), { data: { retryable: true } }));
         },
       );
     });
@@ -84,8 +85,13 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     this.metrics.connectedAgents.inc();
     // One live connection per agent: a second process with the same token replaces the first
     // (on whichever api copy it is). Done before joining, so the new socket is not among them.
+    // The old one is told why, so its process stops instead of reconnecting and fighting back.
     const previous = await socket.nsp.in(socketRooms.agent(agentId)).fetchSockets();
-    for (const old of previous) if (old.id !== socket.id) old.disconnect(true);
+    for (const old of previous) {
+      if (old.id === socket.id) continue;
+      old.emit('agent.stop', { reason: 'replaced by a newer connection of the same agent' });
+      old.disconnect(true);
+    }
     await socket.join(socketRooms.agent(agentId));
     const now = Date.now();
     await this.live.markConnected(agentId, socket.id, now);
