@@ -10,11 +10,20 @@ import {
   isLive,
   readStoredConfiguration,
   SwarmConfiguration,
+  SwarmStatus,
 } from '@swarm/domain';
 import { AgentLive, AgentLiveState, SwarmEventBroadcaster } from '@swarm/messaging';
 import { InFlightWork } from './in-flight-work';
 
-type Membership = SwarmMembership & { agent: Agent; swarm: { id: string; ownerId: string; configuration: Prisma.JsonValue } };
+type Membership = SwarmMembership & {
+  agent: Agent;
+  swarm: { id: string; ownerId: string; configuration: Prisma.JsonValue; status: SwarmStatus; leaderAgentId: string | null };
+};
+
+const MEMBERSHIP_INCLUDE = {
+  agent: true,
+  swarm: { select: { id: true, ownerId: true, configuration: true, status: true, leaderAgentId: true } },
+} as const;
 
 interface SweepCounts {
   agents: number;
@@ -42,10 +51,11 @@ export class AgentHealthService {
   async sweep(now = Date.now()): Promise<SweepCounts> {
     const memberships = await this.prisma.swarmMembership.findMany({
       where: { status: 'active', swarm: { status: { not: 'terminated' } } },
-      include: { agent: true, swarm: { select: { id: true, ownerId: true, configuration: true } } },
+      include: MEMBERSHIP_INCLUDE,
     });
-    const changes = await this.evaluateAgents(memberships, now);
-    const swarmIds = new Set(memberships.map((m) => m.swarmId));
+    const changedAgents = await this.evaluateAgents(memberships, now);
+    const changes = changedAgents.size;
+    const swarmIds = swarmsNeedingReconcile(memberships, changedAgents);
     const emptied = await this.prisma.swarm.findMany({
       where: { status: { in: ['active', 'degraded'] }, memberships: { none: { status: 'active' } } },
       select: { id: true },
@@ -59,22 +69,23 @@ export class AgentHealthService {
   async evaluateAgent(agentId: string, now = Date.now()): Promise<number> {
     const memberships = await this.prisma.swarmMembership.findMany({
       where: { agentId, status: 'active', swarm: { status: { not: 'terminated' } } },
-      include: { agent: true, swarm: { select: { id: true, ownerId: true, configuration: true } } },
+      include: MEMBERSHIP_INCLUDE,
     });
     if (memberships.length === 0) {
       await this.activateSwarmless(agentId);
       return 0;
     }
-    const changes = await this.evaluateAgents(memberships, now);
+    const changed = await this.evaluateAgents(memberships, now);
     for (const swarmId of new Set(memberships.map((m) => m.swarmId))) await this.reconcileSwarm(swarmId);
-    return changes;
+    return changed.size;
   }
 
-  private async evaluateAgents(memberships: Membership[], now: number): Promise<number> {
+  /** Returns the agents whose status or memberships changed. */
+  private async evaluateAgents(memberships: Membership[], now: number): Promise<Set<string>> {
     const byAgent = new Map<string, Membership[]>();
     for (const m of memberships) byAgent.set(m.agentId, [...(byAgent.get(m.agentId) ?? []), m]);
     const liveById = await this.live.read([...byAgent.keys()]);
-    let changes = 0;
+    const changed = new Set<string>();
     for (const [agentId, agentMemberships] of byAgent) {
       const agent = agentMemberships[0].agent;
       const live = liveById.get(agentId)!;
@@ -89,12 +100,12 @@ export class AgentHealthService {
         heartbeatTimeoutMs: Math.min(...configs.map((c) => c.heartbeat_timeout_ms)),
         failoverGraceMs: Infinity,
       });
-      if (await this.applyAgentDecision(agent, agentMemberships, live, decision, now)) changes++;
+      if (await this.applyAgentDecision(agent, agentMemberships, live, decision, now)) changed.add(agentId);
       if (agent.status === 'unhealthy' && decision.action === 'none') {
-        changes += await this.removeExpired(agent, agentMemberships, configs, now);
+        if ((await this.removeExpired(agent, agentMemberships, configs, now)) > 0) changed.add(agentId);
       }
     }
-    return changes;
+    return changed;
   }
 
   private async applyAgentDecision(agent: Agent, memberships: Membership[], live: AgentLive, decision: AgentHealthDecision, now: number): Promise<boolean> {
@@ -262,6 +273,35 @@ export class AgentHealthService {
     });
     this.broadcaster.broadcast(events);
   }
+}
+
+/**
+ * Swarms whose leader or status may be wrong: those with a member that just changed, and those
+ * whose stored status or leader disagrees with their members. In a steady state: none, so a
+ * quiet sweep writes nothing.
+ */
+function swarmsNeedingReconcile(memberships: Membership[], changedAgents: Set<string>): Set<string> {
+  const bySwarm = new Map<string, Membership[]>();
+  for (const m of memberships) bySwarm.set(m.swarmId, [...(bySwarm.get(m.swarmId) ?? []), m]);
+  const needing = new Set<string>();
+  for (const [swarmId, members] of bySwarm) {
+    const swarm = members[0].swarm;
+    if (members.some((m) => changedAgents.has(m.agentId))) {
+      needing.add(swarmId);
+      continue;
+    }
+    const leader = members.find((m) => m.agentId === swarm.leaderAgentId);
+    const anyLive = members.some((m) => isLive(m.agent.status as AgentStatus));
+    const leaderWrong = leader ? !isLive(leader.agent.status as AgentStatus) && anyLive : swarm.leaderAgentId !== null || anyLive;
+    const derived = deriveSwarmHealth({
+      status: swarm.status,
+      minAgents: readStoredConfiguration(swarm.configuration).min_agents,
+      memberStatuses: members.map((m) => m.agent.status as AgentStatus),
+      hasLeader: swarm.leaderAgentId !== null,
+    });
+    if (leaderWrong || derived.status !== swarm.status) needing.add(swarmId);
+  }
+  return needing;
 }
 
 function reportedStatus(live: AgentLive): AgentStatus {
