@@ -4,3 +4,4 @@ export * from './validation';
 export * from './agent-socket';
 export * from './agent.dto';
 export * from './agent-socket.dto';
+export * from './heartbeat-validation';

@@ -35,6 +35,20 @@ if redis.call('HGET', KEYS[1], 'socket') == ARGV[1] then
 end
 return 0`;
 
+// One command per beat: hot state, last-seen index and stream entry, atomically. A script
+// instead of a pipeline because a pipeline object per beat was the heartbeat path's largest
+// allocation (see docs/BENCHMARKS.md).
+const RECORD_HEARTBEAT = `
+redis.call('HSET', KEYS[1], 'last_seen', ARGV[2], 'status', ARGV[3], 'cpu', ARGV[4], 'mem', ARGV[5], 'queue', ARGV[6], 'task', ARGV[7])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'agent', ARGV[1], 'at', ARGV[2], 'status', ARGV[3], 'cpu', ARGV[4], 'mem', ARGV[5], 'queue', ARGV[6], 'task', ARGV[7])
+return 1`;
+
+type RecordHeartbeatCommand = (
+  agentKey: string, lastSeenKey: string, streamKey: string,
+  agentId: string, at: string, status: string, cpu: string, mem: string, queue: string, task: string, maxLength: string,
+) => Promise<number>;
+
 const numberOrNull = (value: string | undefined) => (value === undefined || value === '' ? null : Number(value));
 
 /**
@@ -43,10 +57,16 @@ const numberOrNull = (value: string | undefined) => (value === undefined || valu
  */
 @Injectable()
 export class AgentLiveState {
+  private readonly recordHeartbeatScript: RecordHeartbeatCommand;
+
   constructor(
     private readonly redis: RedisService,
     @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    redis.client.defineCommand('swarmRecordHeartbeat', { numberOfKeys: 3, lua: RECORD_HEARTBEAT });
+    const client = redis.client as unknown as { swarmRecordHeartbeat: RecordHeartbeatCommand };
+    this.recordHeartbeatScript = client.swarmRecordHeartbeat.bind(client);
+  }
 
   async markConnected(agentId: string, socketId: string, now: number): Promise<void> {
     await this.redis.client
@@ -62,27 +82,19 @@ export class AgentLiveState {
   }
 
   async recordHeartbeat(agentId: string, beat: HeartbeatPayload, now: number): Promise<void> {
-    const fields = {
-      last_seen: String(now),
-      status: beat.status,
-      cpu: beat.cpu_percent === undefined ? '' : String(beat.cpu_percent),
-      mem: beat.memory_mb === undefined ? '' : String(beat.memory_mb),
-      queue: beat.queue_depth === undefined ? '' : String(beat.queue_depth),
-      task: beat.current_task_id ?? '',
-    };
-    await this.redis.client
-      .pipeline()
-      .hset(this.keys.agentState(agentId), fields)
-      .zadd(this.keys.agentsLastSeen, now, agentId)
-      .xadd(
-        this.keys.heartbeatStream,
-        'MAXLEN',
-        '~',
-        HEARTBEAT_STREAM_MAX_LENGTH,
-        '*',
-        'agent', agentId, 'at', String(now), 'status', fields.status, 'cpu', fields.cpu, 'mem', fields.mem, 'queue', fields.queue, 'task', fields.task,
-      )
-      .exec();
+    await this.recordHeartbeatScript(
+      this.keys.agentState(agentId),
+      this.keys.agentsLastSeen,
+      this.keys.heartbeatStream,
+      agentId,
+      String(now),
+      beat.status,
+      beat.cpu_percent === undefined ? '' : String(beat.cpu_percent),
+      beat.memory_mb === undefined ? '' : String(beat.memory_mb),
+      beat.queue_depth === undefined ? '' : String(beat.queue_depth),
+      beat.current_task_id ?? '',
+      String(HEARTBEAT_STREAM_MAX_LENGTH),
+    );
   }
 
   async read(agentIds: string[]): Promise<Map<string, AgentLive>> {
@@ -104,6 +116,21 @@ export class AgentLiveState {
       });
     });
     return result;
+  }
+
+  async markSwarmsForReconcile(swarmIds: string[]): Promise<void> {
+    if (swarmIds.length > 0) await this.redis.client.sadd(this.keys.swarmsToReconcile, ...swarmIds);
+  }
+
+  /** Takes (and clears) the swarms marked since the last call. */
+  async takeSwarmsForReconcile(): Promise<string[]> {
+    const [[, members]] = (await this.redis.client.multi().smembers(this.keys.swarmsToReconcile).del(this.keys.swarmsToReconcile).exec()) as [[Error | null, string[]], unknown];
+    return members ?? [];
+  }
+
+  /** Agents last heard from before the given time (ms): the only ones that can have timed out. */
+  silentSince(before: number): Promise<string[]> {
+    return this.redis.client.zrangebyscore(this.keys.agentsLastSeen, '-inf', `(${before}`);
   }
 
   async forget(agentId: string): Promise<void> {

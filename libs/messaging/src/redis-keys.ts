@@ -12,6 +12,8 @@ export function redisKeys(prefix: string) {
     agentState: (agentId: string) => `${prefix}:agent:${agentId}`,
     /** Sorted set agent id → last time it was heard from (ms), for the health monitor's scan. */
     agentsLastSeen: `${prefix}:agents:last-seen`,
+    /** Swarms whose leader/status must be reconciled at the next health sweep. */
+    swarmsToReconcile: `${prefix}:swarms:to-reconcile`,
     /** Stream of heartbeats; the worker persists it to Postgres in batches. */
     heartbeatStream: `${prefix}:heartbeats`,
   };

@@ -6,20 +6,26 @@ import { redisKeys, RedisKeys } from './redis-keys';
 export const REDIS_KEYS = Symbol('REDIS_KEYS');
 
 /**
- * Two connections: `client` for commands (queues wait while Redis reconnects, as BullMQ
- * requires), and `probe` that fails fast instead of queueing, for readiness checks.
+ * Three connections: `client` for our own commands (auto-pipelined: commands issued in the same
+ * tick share one write), `bull` for BullMQ (which defines ~64 Lua commands on its connection;
+ * ioredis copies them into every pipeline built on it, so it must not be ours), and `probe`,
+ * which fails fast instead of queueing, for readiness checks. The first two wait while Redis
+ * reconnects, as BullMQ requires.
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisService.name);
   readonly client: Redis;
+  readonly bull: Redis;
   readonly probe: Redis;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.client = new Redis(config.redis.url, {
       maxRetriesPerRequest: null,
+      enableAutoPipelining: true,
       connectionName: 'swarm-main',
     });
+    this.bull = new Redis(config.redis.url, { maxRetriesPerRequest: null, connectionName: 'swarm-bullmq' });
     this.probe = new Redis(config.redis.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -27,13 +33,13 @@ export class RedisService implements OnApplicationShutdown {
       connectionName: 'swarm-probe',
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     });
-    for (const [name, connection] of [['main', this.client], ['probe', this.probe]] as const) {
+    for (const [name, connection] of [['main', this.client], ['bullmq', this.bull], ['probe', this.probe]] as const) {
       connection.on('error', (error: Error) => this.logger.warn({ connection: name, err: error.message }, 'redis connection error'));
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([closeConnection(this.client), closeConnection(this.probe)]);
+    await Promise.allSettled([closeConnection(this.client), closeConnection(this.bull), closeConnection(this.probe)]);
   }
 }
 

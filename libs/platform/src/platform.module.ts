@@ -43,7 +43,7 @@ export class PlatformModule {
         BullModule.forRootAsync({
           inject: [RedisService],
           useFactory: (redis: RedisService) => ({
-            connection: redis.client,
+            connection: redis.bull,
             prefix: redisKeys(config.redis.keyPrefix).bullPrefix,
           }),
         }),

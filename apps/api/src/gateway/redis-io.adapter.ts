@@ -20,8 +20,8 @@ export class RedisIoAdapter extends IoAdapter {
     private readonly config: AppConfig,
   ) {
     super(app);
-    this.publisher = redis.client.duplicate({ connectionName: 'swarm-sio-pub' });
-    this.subscriber = redis.client.duplicate({ connectionName: 'swarm-sio-sub' });
+    this.publisher = redis.client.duplicate({ connectionName: 'swarm-sio-pub', enableAutoPipelining: false });
+    this.subscriber = redis.client.duplicate({ connectionName: 'swarm-sio-sub', enableAutoPipelining: false });
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {

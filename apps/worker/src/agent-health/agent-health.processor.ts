@@ -8,7 +8,7 @@ import { AgentHealthService } from './agent-health.service';
  * The health monitor. The sweep is a BullMQ job scheduler: however many workers run, one sweep
  * runs per period. Connection changes from the gateway are handled as soon as they arrive.
  */
-@Processor(Queues.AgentHealth, { concurrency: 1 })
+@Processor(Queues.AgentHealth, { concurrency: 4 })
 export class AgentHealthProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(AgentHealthProcessor.name);
   private readonly handlers: Record<AgentHealthJob, (job: Job) => Promise<unknown>>;

@@ -9,6 +9,7 @@ import {
   electLeader,
   isLive,
   readStoredConfiguration,
+  DEFAULT_SWARM_CONFIGURATION,
   SwarmConfiguration,
   SwarmStatus,
 } from '@swarm/domain';
@@ -19,6 +20,8 @@ type Membership = SwarmMembership & {
   agent: Agent;
   swarm: { id: string; ownerId: string; configuration: Prisma.JsonValue; status: SwarmStatus; leaderAgentId: string | null };
 };
+
+const FULL_PASS_EVERY_MS = 30_000;
 
 const MEMBERSHIP_INCLUDE = {
   agent: true,
@@ -38,6 +41,7 @@ interface SweepCounts {
 @Injectable()
 export class AgentHealthService {
   private readonly logger = new Logger(AgentHealthService.name);
+  private lastFullPassAt = 0;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -47,10 +51,18 @@ export class AgentHealthService {
     private readonly broadcaster: SwarmEventBroadcaster,
   ) {}
 
-  /** The periodic pass over every swarm that has members or is not inactive. */
+  /**
+   * The periodic pass. It loads only agents that may need a decision: those silent for longer
+   * than the shortest heartbeat timeout of any swarm (from the Redis last-seen index) and those
+   * not live (unhealthy, pending, stopped, starting). Every FULL_PASS_EVERY_MS it loads every
+   * member instead, as a safety net for swarms whose status or leader drifted.
+   */
   async sweep(now = Date.now()): Promise<SweepCounts> {
+    const full = now - this.lastFullPassAt >= FULL_PASS_EVERY_MS;
+    if (full) this.lastFullPassAt = now;
+    const candidateFilter = full ? {} : await this.candidateFilter(now);
     const memberships = await this.prisma.swarmMembership.findMany({
-      where: { status: 'active', swarm: { status: { not: 'terminated' } } },
+      where: { status: 'active', swarm: { status: { not: 'terminated' } }, ...candidateFilter },
       include: MEMBERSHIP_INCLUDE,
     });
     const changedAgents = await this.evaluateAgents(memberships, now);
@@ -61,8 +73,16 @@ export class AgentHealthService {
       select: { id: true },
     });
     for (const swarm of emptied) swarmIds.add(swarm.id);
+    for (const swarmId of await this.live.takeSwarmsForReconcile()) swarmIds.add(swarmId);
     for (const swarmId of swarmIds) await this.reconcileSwarm(swarmId);
     return { agents: new Set(memberships.map((m) => m.agentId)).size, changes };
+  }
+
+  private async candidateFilter(now: number): Promise<Prisma.SwarmMembershipWhereInput> {
+    const [{ min_timeout: minTimeout }] = await this.prisma.$queryRaw<{ min_timeout: number | null }[]>`
+      SELECT min((configuration->>'heartbeat_timeout_ms')::int) AS min_timeout FROM swarms WHERE status <> 'terminated'`;
+    const silent = await this.live.silentSince(now - (minTimeout ?? DEFAULT_SWARM_CONFIGURATION.heartbeat_timeout_ms));
+    return { OR: [{ agentId: { in: silent } }, { agent: { status: { in: ['unhealthy', 'pending', 'stopped', 'starting'] } } }] };
   }
 
   /** A connection change reported by the gateway: evaluate that agent now, not at the next sweep. */
@@ -76,7 +96,10 @@ export class AgentHealthService {
       return 0;
     }
     const changed = await this.evaluateAgents(memberships, now);
-    for (const swarmId of new Set(memberships.map((m) => m.swarmId))) await this.reconcileSwarm(swarmId);
+    // The agent's own change is recorded now; its swarms' leader and status follow at the next
+    // sweep (within a second), once for however many agents changed meanwhile — a mass
+    // reconnect would otherwise reconcile a large swarm once per agent.
+    if (changed.size > 0) await this.live.markSwarmsForReconcile([...new Set(memberships.map((m) => m.swarmId))]);
     return changed.size;
   }
 
@@ -197,14 +220,18 @@ export class AgentHealthService {
         );
       }
       const remaining = await tx.swarmMembership.count({ where: { agentId: agent.id, status: 'active' } });
+      let stopped = false;
       if (count > 0 && remaining === 0) {
-        await tx.agent.updateMany({ where: { id: agent.id, status: 'unhealthy' }, data: { status: 'stopped', statusChangedAt: new Date(now), stoppedAt: new Date(now) } });
+        const update = await tx.agent.updateMany({ where: { id: agent.id, status: 'unhealthy' }, data: { status: 'stopped', statusChangedAt: new Date(now), stoppedAt: new Date(now) } });
+        stopped = update.count === 1;
       }
-      return count;
+      return { count, stopped };
     });
+    // A stopped agent leaves the last-seen index, so sweeps stop looking at it.
+    if (removed.stopped) await this.live.forget(agent.id);
     this.broadcaster.broadcast(events);
-    if (removed > 0) this.logger.warn({ agentId: agent.id, swarms: expired.map((m) => m.swarmId) }, 'agent removed after failover grace');
-    return removed;
+    if (removed.count > 0) this.logger.warn({ agentId: agent.id, swarms: expired.map((m) => m.swarmId) }, 'agent removed after failover grace');
+    return removed.count;
   }
 
   /** An agent in no swarm only needs its own status right. */

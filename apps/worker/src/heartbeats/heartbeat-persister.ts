@@ -36,7 +36,7 @@ export class HeartbeatPersister implements OnApplicationBootstrap, OnApplication
 
   async onApplicationBootstrap(): Promise<void> {
     // Blocking reads need their own connection: they would stall every other command.
-    this.connection = this.redis.client.duplicate({ connectionName: 'swarm-heartbeat-persister' });
+    this.connection = this.redis.client.duplicate({ connectionName: 'swarm-heartbeat-persister', enableAutoPipelining: false });
     await this.ensureGroup();
     this.running = true;
     this.loop = this.run();
