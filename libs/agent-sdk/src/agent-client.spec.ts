@@ -90,7 +90,7 @@ describe('AgentClient against a socket.io server speaking the contract', () => {
     });
     expect(heartbeat.payload.cpu_percent).toBeGreaterThanOrEqual(0);
     expect(Number.isFinite(heartbeat.payload.cpu_percent)).toBe(true);
-    // Real RSS of this jest worker, not a placeholder.
+    // The RSS of this very jest worker, measured by the sampler.
     expect(heartbeat.payload.memory_mb).toBeGreaterThan(10);
     expect(heartbeat.payload.memory_mb).toBeLessThan(process.memoryUsage().rss / 1024 / 1024 + 100);
 
