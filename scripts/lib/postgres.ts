@@ -15,6 +15,7 @@ import {
   hasExited,
   isAlive,
   isPortOpen,
+  NETWORK_ERROR_CODES,
   sleep,
   spawnManaged,
   stopManaged,
@@ -33,7 +34,6 @@ export type PostgresProbe =
   /** Something answers but does not let us in (credentials, TLS, still starting, not Postgres). */
   | { status: 'rejected'; error: string; sqlState?: string };
 
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
 /** Connects once to the URL. A missing database still counts as a server that answers. */
 export async function probePostgres(url: string, timeoutMs = 3_000): Promise<PostgresProbe> {
@@ -50,7 +50,7 @@ export async function probePostgres(url: string, timeoutMs = 3_000): Promise<Pos
       return { status: 'rejected', error: errorText(err), sqlState: code };
     }
     const text = errorText(err);
-    if ((typeof code === 'string' && NETWORK_ERRORS.has(code)) || /timeout expired/i.test(text)) {
+    if ((typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) || /timeout expired/i.test(text)) {
       return { status: 'unreachable', error: text };
     }
     return { status: 'rejected', error: text };

@@ -8,6 +8,9 @@ import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { dim, errorText, info, warn } from './log';
 
+/** Error codes meaning "nothing answers there", as opposed to a server that refused us. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** True when a process with this pid exists (even one we may not signal). */

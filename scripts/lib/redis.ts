@@ -15,6 +15,7 @@ import {
   hasExited,
   isAlive,
   isPortOpen,
+  NETWORK_ERROR_CODES,
   runCommand,
   sleep,
   spawnManaged,
@@ -32,7 +33,6 @@ export type RedisProbe =
   | { status: 'unreachable'; error: string }
   | { status: 'rejected'; error: string };
 
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 
 function connect(url: string, timeoutMs: number): { client: Redis; lastError: () => unknown } {
   let last: unknown;
@@ -61,7 +61,7 @@ export async function probeRedis(url: string, timeoutMs = 2_000): Promise<RedisP
     const cause = lastError() ?? err;
     const code = (cause as { code?: unknown }).code;
     const text = errorText(cause);
-    if ((typeof code === 'string' && NETWORK_ERRORS.has(code)) || /connect ETIMEDOUT|timed? ?out/i.test(text)) {
+    if ((typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) || /connect ETIMEDOUT|timed? ?out/i.test(text)) {
       return { status: 'unreachable', error: text };
     }
     return { status: 'rejected', error: text };
