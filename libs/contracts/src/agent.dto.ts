@@ -16,9 +16,8 @@ import {
   Max,
   Min,
 } from 'class-validator';
-import { IsOmittable } from './validation';
+import { IsOmittable, NO_BRACKETS } from './validation';
 
-const NO_BRACKETS = /^[^\[\]]*$/;
 const CAPABILITY = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$/;
 
 export class CreateAgentDto {

@@ -24,9 +24,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsOmittable } from './validation';
+import { IsOmittable, NO_BRACKETS } from './validation';
 
-const NO_BRACKETS = /^[^\[\]]*$/;
 const D = DEFAULT_SWARM_CONFIGURATION;
 
 /** Each setting is optional: omitted ones take the defaults (on create) or keep their value (on update). */
