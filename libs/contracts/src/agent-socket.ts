@@ -11,7 +11,7 @@ export const REPORTABLE_AGENT_STATUSES = ['starting', 'idle', 'busy'] as const;
 export type ReportableAgentStatus = (typeof REPORTABLE_AGENT_STATUSES)[number];
 
 export interface AckError {
-  code: 'validation_failed' | 'rate_limited' | 'not_registered' | 'forbidden' | 'not_found' | 'internal';
+  code: 'validation_failed' | 'rate_limited' | 'not_registered' | 'forbidden' | 'not_found' | 'superseded' | 'internal';
   message: string;
   details?: string[];
 }
@@ -62,13 +62,78 @@ export interface StopPayload {
   swarm_id?: string;
 }
 
+/**
+ * Server → agent: run this attempt of a task. Delivery is at-least-once: the same attempt may
+ * arrive twice (same task_id and fencing_token; run it once). A new fencing_token for a task
+ * the agent already runs means the old attempt was superseded: drop it and run the new one.
+ */
+export interface TaskAssignPayload {
+  task_id: string;
+  swarm_id: string;
+  task_type: string;
+  payload: unknown;
+  priority: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  max_attempts: number;
+  /** The lease: every report about this attempt must carry it, or it is rejected. */
+  fencing_token: string;
+  timeout_ms: number;
+  /** Send task.ack before this time (ms since the epoch) or the attempt is given to another agent. */
+  ack_deadline: number;
+}
+
+/** Server → agent: stop working on a task (cancelled, timed out, or reassigned). */
+export interface TaskCancelPayload {
+  task_id: string;
+  fencing_token: string;
+  reason: string;
+}
+
+/** Agent → server: every report names the attempt by its fencing token. */
+export interface TaskReportBase {
+  task_id: string;
+  fencing_token: string;
+}
+/** The agent has the task and starts it. */
+export type TaskAckPayload = TaskReportBase;
+export interface TaskProgressPayload extends TaskReportBase {
+  /** 0..100 */
+  percent: number;
+  message?: string;
+}
+export interface TaskResultPayload extends TaskReportBase {
+  /** Any JSON value, size-limited like task payloads. */
+  result?: unknown;
+}
+export interface TaskFailPayload extends TaskReportBase {
+  error: string;
+  /** false: do not retry (bad input, not the agent's fault). Default true. */
+  retryable?: boolean;
+}
+/**
+ * The server stored the report (it is then applied exactly once, or rejected if its attempt was
+ * superseded). A report for an attempt known to be superseded is answered with error code
+ * `superseded`: the agent should drop that work.
+ */
+export interface TaskReportAck {
+  task_id: string;
+  received_at: number;
+}
+
 export interface AgentClientToServerEvents {
   'agent.register': (payload: RegisterPayload, ack: Ack<RegisteredInfo>) => void;
   'agent.heartbeat': (payload: HeartbeatPayload, ack: Ack<HeartbeatAck>) => void;
+  'task.ack': (payload: TaskAckPayload, ack: Ack<TaskReportAck>) => void;
+  'task.progress': (payload: TaskProgressPayload, ack: Ack<TaskReportAck>) => void;
+  'task.result': (payload: TaskResultPayload, ack: Ack<TaskReportAck>) => void;
+  'task.fail': (payload: TaskFailPayload, ack: Ack<TaskReportAck>) => void;
 }
 
 export interface AgentServerToClientEvents {
   'agent.stop': (payload: StopPayload) => void;
+  'task.assign': (payload: TaskAssignPayload) => void;
+  'task.cancel': (payload: TaskCancelPayload) => void;
   /** Sent just before the server drops a socket, saying why (rate limit, token revoked...). */
   'agent.error': (payload: AckError) => void;
 }

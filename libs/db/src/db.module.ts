@@ -5,8 +5,10 @@ import { ApiKeyRepository } from './repositories/api-key.repository';
 import { HistoryRepository } from './repositories/history.repository';
 import { OwnerRepository } from './repositories/owner.repository';
 import { SwarmRepository } from './repositories/swarm.repository';
+import { TaskRepository } from './repositories/task.repository';
+import { TaskTransitions } from './repositories/task-transitions';
 
-const REPOSITORIES = [AgentRepository, ApiKeyRepository, HistoryRepository, OwnerRepository, SwarmRepository];
+const REPOSITORIES = [AgentRepository, ApiKeyRepository, HistoryRepository, OwnerRepository, SwarmRepository, TaskRepository, TaskTransitions];
 
 @Global()
 @Module({

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Emitter } from '@socket.io/redis-emitter';
-import { AGENTS_NAMESPACE, AgentServerToClientEvents, socketRooms, StopPayload } from '../../contracts/src/agent-socket';
+import {
+  AGENTS_NAMESPACE,
+  AgentServerToClientEvents,
+  socketRooms,
+  StopPayload,
+  TaskAssignPayload,
+  TaskCancelPayload,
+} from '../../contracts/src/agent-socket';
 import { RedisKeys } from './redis-keys';
 import { REDIS_KEYS, RedisService } from './redis.module';
 
@@ -15,6 +22,14 @@ export class AgentSocketCommands {
 
   stop(agentId: string, payload: StopPayload): void {
     this.emitter.to(socketRooms.agent(agentId)).emit('agent.stop', payload);
+  }
+
+  assignTask(agentId: string, payload: TaskAssignPayload): void {
+    this.emitter.to(socketRooms.agent(agentId)).emit('task.assign', payload);
+  }
+
+  cancelTask(agentId: string, payload: TaskCancelPayload): void {
+    this.emitter.to(socketRooms.agent(agentId)).emit('task.cancel', payload);
   }
 
   disconnect(agentId: string): void {

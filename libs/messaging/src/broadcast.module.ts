@@ -2,8 +2,10 @@ import { Global, Module } from '@nestjs/common';
 import { AgentLiveState } from './agent-live-state';
 import { AgentSocketCommands } from './agent-socket-commands';
 import { SwarmEventBroadcaster } from './swarm-event-broadcaster';
+import { TaskDispatchStore } from './task-dispatch-store';
+import { TaskReportStream } from './task-report-stream';
 
-const PROVIDERS = [SwarmEventBroadcaster, AgentSocketCommands, AgentLiveState];
+const PROVIDERS = [SwarmEventBroadcaster, AgentSocketCommands, AgentLiveState, TaskDispatchStore, TaskReportStream];
 
 /** Redis-backed services shared by the api and the worker: live agent state, socket messages. */
 @Global()

@@ -6,3 +6,5 @@ export * from './swarm-event-broadcaster';
 export * from './broadcast.module';
 export * from './agent-live-state';
 export * from './agent-socket-commands';
+export * from './task-dispatch-store';
+export * from './task-report-stream';

@@ -16,9 +16,25 @@ export function redisKeys(prefix: string) {
     swarmsToReconcile: `${prefix}:swarms:to-reconcile`,
     /** Stream of heartbeats; the worker persists it to Postgres in batches. */
     heartbeatStream: `${prefix}:heartbeats`,
+    /** Task dispatch structures; see docs/TASKS.md. */
+    readyQueue: (swarmId: string, requirementClass: string) => `${prefix}:swarm:${swarmId}:ready:${requirementClass}`,
+    readyClasses: (swarmId: string) => `${prefix}:swarm:${swarmId}:classes`,
+    taskMeta: (swarmId: string) => `${prefix}:swarm:${swarmId}:meta`,
+    roundRobinCursor: (swarmId: string) => `${prefix}:swarm:${swarmId}:rr`,
+    agentBacklog: (agentId: string, swarmId: string) => `${prefix}:agent:${agentId}:backlog:${swarmId}`,
+    agentInFlight: (agentId: string) => `${prefix}:agent:${agentId}:inflight`,
+    delayedTasks: `${prefix}:tasks:delayed`,
+    dispatchDue: `${prefix}:dispatch:due`,
+    taskReports: `${prefix}:task-reports`,
+    fencingCounter: `${prefix}:fence`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/** Consumer group of the worker's task report processor. */
+export const TASK_REPORTS_GROUP = 'task-reports';
+/** Entries kept in the task report stream at most (approximate trim). */
+export const TASK_REPORTS_STREAM_MAX_LENGTH = 1_000_000;
 
 /** Consumer group of the heartbeat persister: several workers share the stream's entries. */
 export const HEARTBEAT_PERSISTER_GROUP = 'heartbeat-persister';

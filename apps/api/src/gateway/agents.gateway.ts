@@ -10,11 +10,17 @@ import {
   RegisteredInfo,
   RegisterMessage,
   socketRooms,
+  TaskFailPayload,
+  TaskProgressPayload,
+  TaskReportAck,
+  TaskReportBase,
+  TaskResultPayload,
   validateHeartbeat,
+  validateTaskReport,
 } from '@swarm/contracts';
 import { AgentRepository, AgentWithSwarms, Prisma, PrismaService } from '@swarm/db';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, readStoredConfiguration } from '@swarm/domain';
-import { AgentConnectionJobData, AgentHealthJobs, AgentLiveState, Queues } from '@swarm/messaging';
+import { AgentConnectionJobData, AgentHealthJobs, AgentLiveState, Queues, TaskDispatchStore, TaskReportKind, TaskReportStream } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { Queue } from 'bullmq';
 import { AgentServer, AgentSocket } from './agent-sockets';
@@ -23,6 +29,9 @@ import { validateMessage } from './socket-validation';
 
 /** Refusal reasons an agent sees in connect_error. One text for every token problem. */
 export const INVALID_AGENT_TOKEN = 'invalid agent token';
+const TASK_REPORT_KINDS: readonly TaskReportKind[] = ['ack', 'progress', 'result', 'fail'];
+/** Per socket; far above what max_concurrency 1000 of instant tasks would send. */
+const TASK_REPORTS_PER_SECOND = 5_000;
 const MISSING_AGENT_TOKEN = 'missing agent token: connect with auth: { token }';
 
 /**
@@ -38,12 +47,15 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly agents: AgentRepository,
     private readonly prisma: PrismaService,
     private readonly live: AgentLiveState,
+    private readonly dispatch: TaskDispatchStore,
+    private readonly reports: TaskReportStream,
     @InjectQueue(Queues.AgentHealth) private readonly health: Queue<AgentConnectionJobData>,
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.rateLimit = new SocketRateLimit({
       eventsPerSecond: config.sockets.eventsPerSecond,
+      taskReportsPerSecond: TASK_REPORTS_PER_SECOND,
       floodStrikes: config.sockets.floodStrikes,
       onRefused: () => this.metrics.socketEventsRefused.inc(),
       onFlood: (socket, strikes) => {
@@ -91,6 +103,15 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
         ack({ ok: false, error: { code: 'internal', message: 'the heartbeat could not be recorded; retry' } });
       });
     });
+    for (const kind of TASK_REPORT_KINDS) {
+      socket.on(`task.${kind}`, (payload: unknown, ack: unknown) => {
+        if (typeof ack !== 'function') return;
+        this.taskReport(socket, kind, payload).then(ack as (r: unknown) => void, (error: unknown) => {
+          this.logger.error({ err: error, agentId, kind }, 'task report failed');
+          (ack as (r: unknown) => void)({ ok: false, error: { code: 'internal', message: 'the report could not be stored; send it again' } });
+        });
+      });
+    }
     this.metrics.connectedAgents.inc();
     // One live connection per agent: a second process with the same token replaces the first
     // (on whichever api copy it is). Done before joining, so the new socket is not among them.
@@ -133,6 +154,8 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     socket.data.registered = true;
     socket.data.heartbeatIntervalMs = heartbeatIntervalOf(agent);
     await this.live.markConnected(agentId, socket.id, Date.now());
+    // Work may be waiting for exactly this agent.
+    await this.dispatch.signal(agent.memberships.filter((m) => m.status === 'active').map((m) => m.swarmId));
     return {
       ok: true,
       data: {
@@ -165,6 +188,35 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     await this.live.recordHeartbeat(socket.data.agentId, message.value, now);
     stopTimer();
     return { ok: true, data: { received_at: now, heartbeat_interval_ms: socket.data.heartbeatIntervalMs } };
+  }
+
+  /**
+   * Stores a task report for the worker (one Redis stream append) after checking, cheaply, that
+   * the attempt is still this agent's: a superseded attempt is told so at once and drops its
+   * work. The worker decides for good against Postgres.
+   */
+  private async taskReport(socket: AgentSocket, kind: TaskReportKind, payload: unknown): Promise<AckResponse<TaskReportAck>> {
+    if (!socket.data.registered) {
+      return { ok: false, error: { code: 'not_registered', message: 'send agent.register before task reports' } };
+    }
+    const checked = validateTaskReport(kind as 'ack', payload);
+    if (!checked.ok) return checked;
+    const report = checked.value as TaskReportBase & Partial<TaskResultPayload & TaskFailPayload & TaskProgressPayload>;
+    const { agentId } = socket.data;
+    if (!(await this.dispatch.holdsAttempt(agentId, report.task_id, report.fencing_token))) {
+      this.metrics.taskReportsRejected.inc({ reason: 'superseded' });
+      return {
+        ok: false,
+        error: { code: 'superseded', message: `attempt ${report.fencing_token} of task ${report.task_id} is not yours any more (finished, timed out or reassigned)` },
+      };
+    }
+    const now = Date.now();
+    let data: unknown;
+    if (kind === 'result') data = report.result ?? null;
+    else if (kind === 'fail') data = { error: report.error, retryable: report.retryable ?? true };
+    else if (kind === 'progress') data = { percent: report.percent, message: report.message ?? null };
+    await this.reports.append({ kind, agentId, taskId: report.task_id, fencingToken: report.fencing_token, at: now, data });
+    return { ok: true, data: { task_id: report.task_id, received_at: now } };
   }
 
   private async notifyHealth(job: string, data: AgentConnectionJobData): Promise<void> {

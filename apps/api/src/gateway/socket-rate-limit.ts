@@ -4,6 +4,11 @@ import type { Socket } from 'socket.io';
 
 export interface SocketRateLimitOptions {
   eventsPerSecond: number;
+  /**
+   * Separate, larger budget for task reports (task.*): an agent sends one or two per task, so
+   * the generic budget would cap a swarm's throughput at a few tasks per second per agent.
+   */
+  taskReportsPerSecond: number;
   /** Refused events tolerated before the socket is dropped. */
   floodStrikes: number;
   onRefused?: () => void;
@@ -19,16 +24,19 @@ const RATE_LIMITED: AckError = { code: 'rate_limited', message: 'too many events
  */
 export class SocketRateLimit {
   private readonly limiter: RateLimiterMemory;
+  private readonly taskReportLimiter: RateLimiterMemory;
   private readonly strikes = new Map<string, number>();
 
   constructor(private readonly options: SocketRateLimitOptions) {
     this.limiter = new RateLimiterMemory({ points: options.eventsPerSecond, duration: 1 });
+    this.taskReportLimiter = new RateLimiterMemory({ points: options.taskReportsPerSecond, duration: 1 });
   }
 
   /** Installs the limit as the socket's first middleware, so it runs before any handler. */
   attach(socket: Socket): void {
     socket.use((packet, next) => {
-      this.limiter.consume(socket.id).then(
+      const limiter = typeof packet[0] === 'string' && packet[0].startsWith('task.') ? this.taskReportLimiter : this.limiter;
+      limiter.consume(socket.id).then(
         () => next(),
         () => this.refuse(socket, packet),
       );
@@ -36,6 +44,7 @@ export class SocketRateLimit {
     socket.once('disconnect', () => {
       this.strikes.delete(socket.id);
       void this.limiter.delete(socket.id);
+      void this.taskReportLimiter.delete(socket.id);
     });
   }
 

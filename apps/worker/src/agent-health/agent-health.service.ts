@@ -14,6 +14,7 @@ import {
   SwarmStatus,
 } from '@swarm/domain';
 import { AgentLive, AgentLiveState, SwarmEventBroadcaster } from '@swarm/messaging';
+import { TaskEffects } from '@swarm/task-engine';
 import { InFlightWork } from './in-flight-work';
 
 type Membership = SwarmMembership & {
@@ -146,13 +147,14 @@ export class AgentHealthService {
 
   private async markUnhealthy(agent: Agent, memberships: Membership[], live: AgentLive, reason: string, now: number): Promise<boolean> {
     const events: SwarmEvent[] = [];
+    const effects = new TaskEffects();
     const changed = await this.prisma.$transaction(async (tx) => {
       const { count } = await tx.agent.updateMany({
         where: { id: agent.id, status: { in: ['starting', 'idle', 'busy'] } },
         data: { status: 'unhealthy', statusChangedAt: new Date(now) },
       });
       if (count === 0) return false;
-      const released = await this.inFlight.release(tx, agent.id, `agent ${agent.id} failed (${reason})`);
+      const released = await this.inFlight.release(tx, agent.id, `agent ${agent.id} failed (${reason})`, effects);
       for (const m of memberships) {
         events.push(
           await this.history.appendSwarmEvent(tx, {
@@ -167,6 +169,7 @@ export class AgentHealthService {
       return true;
     });
     this.broadcaster.broadcast(events);
+    if (changed) await this.inFlight.apply(agent.id, effects);
     if (changed) this.logger.warn({ agentId: agent.id, reason }, 'agent failed');
     return changed;
   }

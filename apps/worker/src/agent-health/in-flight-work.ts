@@ -1,30 +1,41 @@
-import { Injectable } from '@nestjs/common';
-import { Prisma } from '@swarm/db';
-
-const IN_FLIGHT = ['assigned', 'running'] as const;
+import { Injectable, Logger } from '@nestjs/common';
+import { Prisma, PrismaService, TaskTransitions } from '@swarm/db';
+import { TaskDispatchStore } from '@swarm/messaging';
+import { TaskEffects, TaskSettlement } from '@swarm/task-engine';
 
 /**
- * The hand-back hook: when an agent is declared failed, the tasks it holds go back to pending
- * (their attempts marked failed), so the distributor can give them to another agent.
+ * The hand-back: when an agent is declared failed, the attempts it holds fail ("agent lost")
+ * and their tasks go straight back to the queue — no backoff, the fault was the agent's —
+ * or fail for good when out of attempts. Tasks only planned for it return to the ready queues.
  */
 @Injectable()
 export class InFlightWork {
-  async release(tx: Prisma.TransactionClient, agentId: string, reason: string): Promise<number> {
-    const now = new Date();
-    const tasks = await tx.task.findMany({
-      where: { assignedAgentId: agentId, status: { in: [...IN_FLIGHT] } },
-      select: { id: true },
-    });
-    if (tasks.length === 0) return 0;
-    const ids = tasks.map((t) => t.id);
-    await tx.taskAttempt.updateMany({
-      where: { taskId: { in: ids }, agentId, status: { in: [...IN_FLIGHT] } },
-      data: { status: 'failed', error: reason, finishedAt: now },
-    });
-    const released = await tx.task.updateMany({
-      where: { id: { in: ids }, assignedAgentId: agentId, status: { in: [...IN_FLIGHT] } },
-      data: { status: 'pending', assignedAgentId: null, waitReason: `handed back: ${reason}` },
-    });
-    return released.count;
+  private readonly logger = new Logger(InFlightWork.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly transitions: TaskTransitions,
+    private readonly settlement: TaskSettlement,
+    private readonly dispatch: TaskDispatchStore,
+  ) {}
+
+  /** Inside the transaction that marks the agent failed; call `apply` after it commits. */
+  async release(tx: Prisma.TransactionClient, agentId: string, reason: string, effects: TaskEffects): Promise<number> {
+    const held = await this.transitions.lockInFlight(tx, { agentId });
+    await this.settlement.failAttempts(
+      tx,
+      held.map((task) => ({ task, error: `agent lost: ${reason}`, retryable: true, kind: 'failed' as const, immediate: true })),
+      effects,
+    );
+    return held.length;
+  }
+
+  async apply(agentId: string, effects: TaskEffects): Promise<void> {
+    await this.settlement.apply(effects);
+    const swarmIds = (await this.prisma.swarmMembership.findMany({ where: { agentId }, select: { swarmId: true } })).map((m) => m.swarmId);
+    const returned = await this.dispatch.returnBacklogs(agentId, swarmIds);
+    if (returned > 0 || effects.queue.length > 0) {
+      this.logger.warn({ agentId, requeued: effects.queue.length, returnedFromBacklog: returned }, 'work of a lost agent handed back');
+    }
   }
 }

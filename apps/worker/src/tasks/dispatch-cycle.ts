@@ -1,0 +1,191 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CommittedAssignment, TaskTransitions } from '@swarm/db';
+import {
+  AgentTypeStats,
+  BacklogEntry,
+  chooseSteals,
+  DispatchAgent,
+  DispatchTask,
+  planTasks,
+} from '@swarm/domain';
+import { AgentSocketCommands, ClaimRequest, PlacementMove, QueuedTaskMeta, queueScore, TaskDispatchStore } from '@swarm/messaging';
+import { Metrics } from '@swarm/observability';
+import { SwarmRosterCache } from './swarm-roster';
+
+/** How many ready tasks per requirement class one cycle looks at. */
+const PEEK_PER_CLASS = 1_000;
+/** An assignment the agent has not acknowledged by then goes to someone else. */
+export const ACK_TIMEOUT_MS = 10_000;
+/** Agent statuses that may receive work (activated by the health monitor, not failed). */
+const WORKING_STATUSES = new Set(['starting', 'idle', 'busy']);
+
+export interface CycleOutcome {
+  assigned: number;
+  /** More ready work than one cycle looked at: run again at once. */
+  more: boolean;
+}
+
+/**
+ * One distributor pass over one swarm (docs/TASKS.md): snapshot, plan with the swarm's
+ * algorithm, fill free slots (own backlog first, then stealing), claim in Redis, commit in
+ * Postgres, push to agents. Safe to run concurrently for the same swarm (each claim is atomic
+ * and Postgres accepts each task's assignment once), merely wasteful.
+ */
+@Injectable()
+export class DispatchCycle {
+  private readonly logger = new Logger(DispatchCycle.name);
+  /** Last wait reason written per task, so an unchanged reason is not written every cycle. */
+  private readonly writtenReasons = new Map<string, string>();
+
+  constructor(
+    private readonly rosters: SwarmRosterCache,
+    private readonly store: TaskDispatchStore,
+    private readonly transitions: TaskTransitions,
+    private readonly sockets: AgentSocketCommands,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async run(swarmId: string): Promise<CycleOutcome> {
+    const stopTimer = this.metrics.dispatchCycle.startTimer();
+    try {
+      return await this.runOnce(swarmId);
+    } finally {
+      stopTimer();
+    }
+  }
+
+  private async runOnce(swarmId: string): Promise<CycleOutcome> {
+    const roster = await this.rosters.get(swarmId);
+    if (!roster || roster.status === 'terminated') return { assigned: 0, more: false };
+    const snapshot = await this.store.snapshot(swarmId, roster.agents.map((a) => a.id), PEEK_PER_CLASS);
+
+    const agents: DispatchAgent[] = [];
+    const maxOf = new Map<string, number>();
+    for (const live of snapshot.agents) {
+      const member = roster.byId.get(live.agentId)!;
+      const eligible = live.connected && WORKING_STATUSES.has(member.status);
+      if (!eligible) {
+        // Planned work of an agent that cannot take it goes back for the others.
+        if (live.backlog.length > 0) await this.store.returnBacklogs(live.agentId, [swarmId]);
+        continue;
+      }
+      maxOf.set(live.agentId, member.maxConcurrency);
+      agents.push({ id: live.agentId, capabilities: member.capabilities, maxConcurrency: member.maxConcurrency, inFlight: live.inFlight, planned: live.backlog.length });
+    }
+
+    const taskOf = (id: string): DispatchTask | null => {
+      const meta = snapshot.meta.get(id);
+      return meta ? toDispatchTask(id, meta) : null;
+    };
+    const ready: DispatchTask[] = [];
+    let more = false;
+    for (const ids of snapshot.ready.values()) {
+      if (ids.length >= PEEK_PER_CLASS) more = true;
+      for (const id of ids) {
+        const task = taskOf(id);
+        if (task) ready.push(task);
+      }
+    }
+
+    const stats = roster.algorithm === 'affinity' ? await this.rosters.stats(swarmId, agents.map((a) => a.id)) : new Map<string, Map<string, AgentTypeStats>>();
+    const plan = planTasks(ready, agents, { algorithm: roster.algorithm, roundRobinCursor: snapshot.roundRobinCursor, stats });
+    await this.recordWaitReasons(plan.waiting, plan.placements.map((p) => p.taskId));
+
+    // Backlogs as they will be after the placements, head first.
+    const backlogs = new Map<string, DispatchTask[]>();
+    for (const live of snapshot.agents) {
+      if (!maxOf.has(live.agentId)) continue;
+      backlogs.set(live.agentId, live.backlog.map(taskOf).filter((t): t is DispatchTask => t !== null));
+    }
+    const readyById = new Map(ready.map((t) => [t.id, t]));
+    const placements: PlacementMove[] = plan.placements.map((p) => {
+      const task = readyById.get(p.taskId)!;
+      backlogs.get(p.agentId)!.push(task);
+      return { taskId: task.id, agentId: p.agentId, requirementClass: snapshot.meta.get(task.id)!.requirementClass, score: queueScore(task.priority, task.queuedAt) };
+    });
+    for (const list of backlogs.values()) list.sort((a, b) => queueScore(a.priority, a.queuedAt) - queueScore(b.priority, b.queuedAt));
+
+    // Fill free slots from the agent's own backlog; whoever still has room steals.
+    const claims: ClaimRequest[] = [];
+    const taken = new Set<string>();
+    const thieves: DispatchAgent[] = [];
+    for (const agent of agents) {
+      let free = agent.maxConcurrency - agent.inFlight;
+      const own = backlogs.get(agent.id)!;
+      while (free > 0 && own.length > 0) {
+        const task = own.shift()!;
+        claims.push({ taskId: task.id, agentId: agent.id, source: { kind: 'backlog', agentId: agent.id }, maxConcurrency: agent.maxConcurrency });
+        taken.add(task.id);
+        free--;
+      }
+      if (free > 0) thieves.push({ ...agent, inFlight: agent.maxConcurrency - free, planned: 0 });
+    }
+    if (thieves.length > 0) {
+      const entries: BacklogEntry[] = [];
+      for (const [agentId, list] of backlogs) for (const task of list) if (!taken.has(task.id)) entries.push({ task, agentId });
+      if (entries.length > 0) {
+        for (const steal of chooseSteals(thieves, entries, agents)) {
+          claims.push({ taskId: steal.taskId, agentId: steal.toAgentId, source: { kind: 'backlog', agentId: steal.fromAgentId }, maxConcurrency: maxOf.get(steal.toAgentId)! });
+          this.metrics.tasksStolen.inc();
+        }
+      }
+    }
+    if (placements.length === 0 && claims.length === 0) return { assigned: 0, more: false };
+
+    const claimed = await this.store.placeAndClaim(swarmId, plan.roundRobinCursor, placements, claims);
+    if (claimed.length === 0) return { assigned: 0, more };
+    let committed: CommittedAssignment[];
+    try {
+      committed = await this.transitions.commitAssignments(claimed, ACK_TIMEOUT_MS);
+    } catch (error) {
+      // Postgres refused the batch (down, or a bug): give the claims back so nothing waits for nothing.
+      await this.store.releaseInFlight(claimed.map((c) => ({ agentId: c.agentId, taskId: c.taskId, fencingToken: c.fencingToken })));
+      await this.store.enqueue(swarmId, claimed.map((c) => ({ taskId: c.taskId, ...c.meta })));
+      throw error;
+    }
+    if (committed.length < claimed.length) {
+      // Cancelled or finished meanwhile (Postgres knows better than the Redis snapshot).
+      const ok = new Set(committed.map((c) => c.taskId));
+      const refused = claimed.filter((c) => !ok.has(c.taskId));
+      await this.store.releaseInFlight(refused.map((c) => ({ agentId: c.agentId, taskId: c.taskId, fencingToken: c.fencingToken })));
+      this.logger.debug({ swarmId, refused: refused.length }, 'claims refused by Postgres');
+    }
+    const now = Date.now();
+    for (const a of committed) {
+      this.sockets.assignTask(a.agentId, {
+        task_id: a.taskId,
+        swarm_id: a.swarmId,
+        task_type: a.taskType,
+        payload: a.payload,
+        priority: a.priority,
+        attempt: a.attempt,
+        max_attempts: a.maxAttempts,
+        fencing_token: a.fencingToken.toString(),
+        timeout_ms: a.timeoutMs,
+        ack_deadline: a.deadlineAt.getTime(),
+      });
+      this.writtenReasons.delete(a.taskId);
+      this.metrics.taskAssignment.observe(Math.max(0, now - a.queuedAt.getTime()) / 1000);
+    }
+    return { assigned: committed.length, more };
+  }
+
+  private async recordWaitReasons(waiting: Array<{ taskId: string; reason: string }>, placed: string[]): Promise<void> {
+    const changes: Array<{ taskId: string; reason: string | null }> = [];
+    for (const w of waiting) {
+      if (this.writtenReasons.get(w.taskId) === w.reason) continue;
+      this.writtenReasons.set(w.taskId, w.reason);
+      changes.push({ taskId: w.taskId, reason: w.reason });
+    }
+    for (const id of placed) {
+      if (this.writtenReasons.delete(id)) changes.push({ taskId: id, reason: null });
+    }
+    if (this.writtenReasons.size > 100_000) this.writtenReasons.clear();
+    if (changes.length > 0) await this.transitions.setWaitReasons(changes);
+  }
+}
+
+function toDispatchTask(id: string, meta: QueuedTaskMeta): DispatchTask {
+  return { id, taskType: meta.taskType, priority: meta.priority, requiredCapabilities: meta.requiredCapabilities, queuedAt: meta.queuedAt };
+}
+

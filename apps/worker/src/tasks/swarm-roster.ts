@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@swarm/db';
+import { AgentTypeStats, DistributionAlgorithm, readStoredConfiguration } from '@swarm/domain';
+
+export interface RosterAgent {
+  id: string;
+  capabilities: string[];
+  maxConcurrency: number;
+  status: string;
+}
+
+export interface SwarmRoster {
+  swarmId: string;
+  ownerId: string;
+  status: string;
+  algorithm: DistributionAlgorithm;
+  agents: RosterAgent[];
+  byId: Map<string, RosterAgent>;
+}
+
+/** Membership and configuration change rarely; distributor cycles run many times a second. */
+const ROSTER_TTL_MS = 1_000;
+const STATS_TTL_MS = 2_000;
+
+/**
+ * Who is in a swarm (active members, their capabilities and max_concurrency, their status) and
+ * what they have shown per task type, cached briefly. Whether an agent is connected is not
+ * cached: each cycle reads it from Redis.
+ */
+@Injectable()
+export class SwarmRosterCache {
+  private readonly rosters = new Map<string, { at: number; roster: SwarmRoster | null }>();
+  private readonly statsCache = new Map<string, { at: number; stats: Map<string, Map<string, AgentTypeStats>> }>();
+
+  constructor(private readonly prisma: PrismaService) {}
+
+  async get(swarmId: string, now = Date.now()): Promise<SwarmRoster | null> {
+    const cached = this.rosters.get(swarmId);
+    if (cached && now - cached.at < ROSTER_TTL_MS) return cached.roster;
+    const swarm = await this.prisma.swarm.findUnique({
+      where: { id: swarmId },
+      select: {
+        id: true,
+        ownerId: true,
+        status: true,
+        configuration: true,
+        memberships: { where: { status: 'active' }, select: { agent: { select: { id: true, capabilities: true, maxConcurrency: true, status: true } } } },
+      },
+    });
+    const roster: SwarmRoster | null = swarm
+      ? {
+          swarmId: swarm.id,
+          ownerId: swarm.ownerId,
+          status: swarm.status,
+          algorithm: readStoredConfiguration(swarm.configuration).distribution_algorithm,
+          agents: swarm.memberships.map((m) => m.agent).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+          byId: new Map(swarm.memberships.map((m) => [m.agent.id, m.agent])),
+        }
+      : null;
+    this.rosters.set(swarmId, { at: now, roster });
+    if (this.rosters.size > 10_000) this.rosters.clear();
+    return roster;
+  }
+
+  async stats(swarmId: string, agentIds: string[], now = Date.now()): Promise<Map<string, Map<string, AgentTypeStats>>> {
+    const cached = this.statsCache.get(swarmId);
+    if (cached && now - cached.at < STATS_TTL_MS) return cached.stats;
+    const rows = agentIds.length === 0 ? [] : await this.prisma.agentTaskStats.findMany({ where: { agentId: { in: agentIds } } });
+    const stats = new Map<string, Map<string, AgentTypeStats>>();
+    for (const row of rows) {
+      const perType = stats.get(row.agentId) ?? new Map<string, AgentTypeStats>();
+      perType.set(row.taskType, {
+        completed: row.completed,
+        failed: row.failed + row.timedOut,
+        successRate: row.successRateEwma,
+        latencyMs: row.latencyMsEwma,
+      });
+      stats.set(row.agentId, perType);
+    }
+    this.statsCache.set(swarmId, { at: now, stats });
+    return stats;
+  }
+}

@@ -1,0 +1,119 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@swarm/config';
+import { TaskTransitions } from '@swarm/db';
+import { REDIS_KEYS, RedisKeys, TaskDispatchStore } from '@swarm/messaging';
+import Redis from 'ioredis';
+import { DispatchCycle } from './dispatch-cycle';
+
+/** Swarms handled at once by one worker copy. */
+const CONCURRENT_SWARMS = 8;
+/** Longest wait for a signal; also how late a retry whose backoff ended can be. */
+const MAX_BLOCK_MS = 250;
+
+/**
+ * The distributor loop: blocks on the `dispatch:due` sorted set (BZPOPMIN — a signal wakes
+ * exactly one worker copy within a millisecond), runs a cycle per signalled swarm, and moves
+ * retries whose backoff is over into the ready queues. On shutdown it stops taking signals and
+ * finishes the cycles it is in; a cycle interrupted by a crash leaves claims the reconciler
+ * repairs.
+ */
+@Injectable()
+export class TaskDistributor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TaskDistributor.name);
+  private blocking?: Redis;
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly active = new Map<string, Promise<void>>();
+  /** Swarms signalled again while a cycle for them ran: run once more when it ends. */
+  private readonly again = new Set<string>();
+  private nextDelayedDueAt = 0;
+
+  constructor(
+    private readonly cycle: DispatchCycle,
+    private readonly store: TaskDispatchStore,
+    private readonly transitions: TaskTransitions,
+    @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    // Tokens must keep growing even if Redis lost its counter.
+    await this.store.raiseFencingCounter(await this.transitions.highestFencingToken());
+    this.blocking = new Redis(this.config.redis.url, { maxRetriesPerRequest: null, connectionName: 'swarm-distributor' });
+    this.blocking.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'distributor redis connection error'));
+    this.running = true;
+    this.loop = this.run();
+    this.logger.log('task distributor started');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await Promise.allSettled([...this.active.values()]);
+    this.blocking?.disconnect();
+    this.logger.log('task distributor stopped');
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.promoteDelayed();
+        if (this.active.size >= CONCURRENT_SWARMS) {
+          await Promise.race(this.active.values());
+          continue;
+        }
+        const swarmIds = await this.nextSwarms();
+        for (const swarmId of swarmIds) this.start(swarmId);
+      } catch (error) {
+        if (!this.running) break;
+        this.logger.error({ err: error }, 'distributor loop failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  private async nextSwarms(): Promise<string[]> {
+    const now = Date.now();
+    const untilDelayed = Math.max(1, this.nextDelayedDueAt - now);
+    const blockSeconds = Math.min(MAX_BLOCK_MS, untilDelayed) / 1000;
+    const popped = await this.blocking!.bzpopmin(this.keys.dispatchDue, blockSeconds);
+    if (!popped) return [];
+    const ids = [popped[1]];
+    // Take whatever else is waiting too, up to the free cycle slots.
+    const room = CONCURRENT_SWARMS - this.active.size - 1;
+    if (room > 0) {
+      const more = await this.blocking!.zpopmin(this.keys.dispatchDue, room);
+      for (let i = 0; i < more.length; i += 2) ids.push(more[i]);
+    }
+    return ids;
+  }
+
+  private async promoteDelayed(): Promise<void> {
+    const now = Date.now();
+    if (this.nextDelayedDueAt > now) return;
+    const { nextDueAt } = await this.store.promoteDueDelayed(now);
+    // Check again after the longest block at the latest: another process may delay a task
+    // that is due sooner than the earliest one seen now.
+    this.nextDelayedDueAt = Math.min(nextDueAt ?? Infinity, now + MAX_BLOCK_MS);
+  }
+
+  private start(swarmId: string): void {
+    if (this.active.has(swarmId)) {
+      this.again.add(swarmId);
+      return;
+    }
+    const work = (async () => {
+      try {
+        let outcome = await this.cycle.run(swarmId);
+        while (this.running && (outcome.more || this.again.delete(swarmId))) outcome = await this.cycle.run(swarmId);
+      } catch (error) {
+        this.logger.error({ err: error, swarmId }, 'dispatch cycle failed; the swarm is signalled again');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await this.store.signal([swarmId]).catch(() => undefined);
+      } finally {
+        this.active.delete(swarmId);
+      }
+    })();
+    this.active.set(swarmId, work);
+  }
+}

@@ -1,0 +1,183 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@swarm/config';
+import { FinishedTask, PrismaService, TaskTransitions } from '@swarm/db';
+import { parseTaskReport, REDIS_KEYS, RedisKeys, StreamedTaskReport, TASK_REPORTS_GROUP } from '@swarm/messaging';
+import { Metrics } from '@swarm/observability';
+import { TaskEffects, TaskSettlement } from '@swarm/task-engine';
+import Redis from 'ioredis';
+import { hostname } from 'node:os';
+
+const BATCH_SIZE = 1_000;
+const BLOCK_MS = 1_000;
+/** Entries a crashed or stopped worker read but did not apply are taken over after this long. */
+const CLAIM_IDLE_MS = 5_000;
+const CLAIM_EVERY_MS = 2_000;
+const MAX_TRANSACTION_RETRIES = 5;
+
+type StreamReply = [string, [string, string[]][]][] | null;
+
+/**
+ * Applies agents' task reports (gateway → Redis stream) to Postgres, a batch per transaction:
+ * acks, progress, results, failures — each guarded by its fencing token, so a duplicate or a
+ * superseded attempt's report changes nothing (it is counted and logged). Entries are
+ * acknowledged in the stream only after the transaction and its Redis effects, so a crash
+ * replays them, harmlessly.
+ */
+@Injectable()
+export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TaskReportProcessor.name);
+  private readonly consumer = `${hostname()}-${process.pid}`;
+  private connection?: Redis;
+  private running = false;
+  private loop?: Promise<void>;
+  private lastClaimAt = 0;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly transitions: TaskTransitions,
+    private readonly settlement: TaskSettlement,
+    private readonly metrics: Metrics,
+    @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.connection = new Redis(this.config.redis.url, { maxRetriesPerRequest: null, connectionName: 'swarm-task-reports' });
+    this.connection.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'task report redis connection error'));
+    await this.ensureGroup();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Finish the batch in hand; unread entries stay in the stream for the next worker.
+    this.running = false;
+    await this.loop;
+    this.connection?.disconnect();
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.connection!.xgroup('CREATE', this.keys.taskReports, TASK_REPORTS_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const batch = [...(await this.claimAbandoned()), ...(await this.readNew())];
+        if (batch.length > 0) await this.apply(batch);
+      } catch (error) {
+        this.logger.error({ err: error }, 'task report batch failed; retrying');
+        if (String(error).includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  private async readNew(): Promise<StreamedTaskReport[]> {
+    const reply = (await this.connection!.xreadgroup(
+      'GROUP', TASK_REPORTS_GROUP, this.consumer, 'COUNT', BATCH_SIZE, 'BLOCK', BLOCK_MS, 'STREAMS', this.keys.taskReports, '>',
+    )) as StreamReply;
+    return parse(reply?.[0]?.[1] ?? []);
+  }
+
+  private async claimAbandoned(): Promise<StreamedTaskReport[]> {
+    if (Date.now() - this.lastClaimAt < CLAIM_EVERY_MS) return [];
+    this.lastClaimAt = Date.now();
+    const reply = (await this.connection!.xautoclaim(
+      this.keys.taskReports, TASK_REPORTS_GROUP, this.consumer, CLAIM_IDLE_MS, '0-0', 'COUNT', BATCH_SIZE,
+    )) as [string, [string, string[]][]];
+    return parse(reply?.[1] ?? []);
+  }
+
+  async apply(batch: StreamedTaskReport[]): Promise<void> {
+    const reports = dedupe(batch);
+    let effects = new TaskEffects();
+    let rejected = 0;
+    for (let attempt = 1; ; attempt++) {
+      effects = new TaskEffects();
+      try {
+        rejected = await this.prisma.$transaction((tx) => this.applyInTransaction(tx, reports, effects), { timeout: 60_000 });
+        break;
+      } catch (error) {
+        // Two batches finishing overlapping tasks can deadlock; Postgres aborts one: run it again.
+        if (attempt >= MAX_TRANSACTION_RETRIES || !isRetryable(error)) throw error;
+        this.logger.warn({ err: error, attempt }, 'task report transaction conflicted; retrying');
+      }
+    }
+    // Every result or failure frees its slot — also a repeated one whose first application
+    // crashed before Redis heard of it. The release matches the token, so it cannot free a newer attempt.
+    for (const r of reports) {
+      if (r.kind === 'result' || r.kind === 'fail') effects.releaseInFlight.push({ agentId: r.agentId, taskId: r.taskId, fencingToken: r.fencingToken });
+    }
+    await this.settlement.apply(effects);
+    await this.connection!.xack(this.keys.taskReports, TASK_REPORTS_GROUP, ...batch.map((r) => r.entryId));
+    if (rejected > 0) {
+      this.metrics.taskReportsRejected.inc({ reason: 'stale_or_duplicate' }, rejected);
+      this.logger.warn({ rejected, batch: batch.length }, 'task reports for superseded or already finished attempts ignored');
+    }
+  }
+
+  private async applyInTransaction(tx: Parameters<Parameters<PrismaService['$transaction']>[0]>[0], reports: StreamedTaskReport[], effects: TaskEffects): Promise<number> {
+    const acks = reports.filter((r) => r.kind === 'ack' || r.kind === 'progress');
+    await this.transitions.markRunning(tx, acks.map((r) => ({ taskId: r.taskId, fencingToken: r.fencingToken, at: new Date(r.at) })));
+    const progress = latestProgress(reports);
+    await this.transitions.recordProgress(tx, progress);
+
+    const results = reports.filter((r) => r.kind === 'result');
+    const completed = await this.transitions.complete(tx, results.map((r) => ({ taskId: r.taskId, fencingToken: r.fencingToken, at: new Date(r.at), result: r.data })));
+
+    const fails = reports.filter((r) => r.kind === 'fail');
+    const locked = await this.transitions.lockInFlight(tx, { byToken: fails.map((r) => ({ taskId: r.taskId, fencingToken: r.fencingToken })) });
+    const failById = new Map(fails.map((r) => [r.taskId, r]));
+    await this.settlement.failAttempts(
+      tx,
+      locked.map((task) => {
+        const data = (failById.get(task.id)!.data ?? {}) as { error?: string; retryable?: boolean };
+        return { task, error: data.error ?? 'failed', retryable: data.retryable !== false, kind: 'failed' as const };
+      }),
+      effects,
+    );
+    await this.settlement.finish(tx, completed as FinishedTask[], effects);
+    return results.length - completed.length + (fails.length - locked.length);
+  }
+}
+
+function parse(entries: [string, string[]][]): StreamedTaskReport[] {
+  return entries.map(([id, fields]) => parseTaskReport(id, fields)).filter((r): r is StreamedTaskReport => r !== null);
+}
+
+/** One result and one failure per attempt count; repeats (the agent resending) are dropped here. */
+function dedupe(batch: StreamedTaskReport[]): StreamedTaskReport[] {
+  const seen = new Set<string>();
+  const kept: StreamedTaskReport[] = [];
+  for (const r of batch) {
+    if (r.kind === 'progress') {
+      kept.push(r);
+      continue;
+    }
+    const key = `${r.kind === 'ack' ? 'ack' : 'final'}|${r.taskId}|${r.fencingToken}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(r);
+  }
+  return kept;
+}
+
+function latestProgress(reports: StreamedTaskReport[]) {
+  const latest = new Map<string, { taskId: string; fencingToken: string; percent: number; message: string | null }>();
+  for (const r of reports) {
+    if (r.kind !== 'progress') continue;
+    const data = (r.data ?? {}) as { percent?: number; message?: string | null };
+    latest.set(r.taskId, { taskId: r.taskId, fencingToken: r.fencingToken, percent: Number(data.percent ?? 0), message: data.message ?? null });
+  }
+  return [...latest.values()];
+}
+
+function isRetryable(error: unknown): boolean {
+  const text = String((error as { code?: string })?.code ?? '') + String(error);
+  return text.includes('40P01') || text.includes('40001') || text.includes('deadlock') || text.includes('P2034');
+}

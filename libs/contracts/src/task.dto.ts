@@ -1,0 +1,154 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DEPENDENCY_TYPES, DependencyType, TASK_PRIORITY, TASK_STATUSES, TaskStatus } from '@swarm/domain';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { IsOmittable } from './validation';
+
+export const TASK_BATCH_MAX = 1_000;
+export const TASK_DEPENDENCIES_MAX = 100;
+const CAPABILITY = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$/;
+const TASK_TYPE = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
+/** A dependency is a task id, or the `ref` of another task in the same batch. */
+const DEPENDENCY_REF = /^([0-9a-fA-F-]{36}|[A-Za-z0-9_.:-]{1,64})$/;
+
+export class SubmitTaskDto {
+  @ApiProperty({ example: 'summarise', description: 'Matched against the handlers agents register' })
+  @IsString() @Matches(TASK_TYPE, { message: 'task_type must be 1-100 letters, digits or _.:/- and start with a letter or digit' })
+  task_type!: string;
+
+  @ApiPropertyOptional({ description: 'Any JSON value, handed to the agent as is (size-limited)', example: { text: 'hello' } })
+  @IsOptional()
+  payload?: unknown;
+
+  @ApiPropertyOptional({ minimum: TASK_PRIORITY.min, maximum: TASK_PRIORITY.max, default: TASK_PRIORITY.default, description: 'Higher runs first' })
+  @IsOmittable() @IsInt({ message: 'priority must be an integer' }) @Min(TASK_PRIORITY.min) @Max(TASK_PRIORITY.max)
+  priority?: number;
+
+  @ApiPropertyOptional({ type: [String], example: ['gpu'], description: 'Only agents with all of these capabilities may run it' })
+  @IsOmittable() @IsArray() @ArrayMaxSize(32)
+  @Matches(CAPABILITY, { each: true, message: 'each capability must be 1-64 letters, digits or _.:/- and start with a letter or digit' })
+  required_capabilities?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'Task ids (same swarm) or refs of tasks in the same batch that must finish first' })
+  @IsOmittable() @IsArray() @ArrayMaxSize(TASK_DEPENDENCIES_MAX)
+  @Matches(DEPENDENCY_REF, { each: true, message: 'each depends_on entry must be a task id or a ref from the same batch' })
+  depends_on?: string[];
+
+  @ApiPropertyOptional({ enum: DEPENDENCY_TYPES, default: 'success', description: 'success: run only if every dependency completed; completion: run once they are final, whatever the outcome' })
+  @IsOmittable() @IsIn(DEPENDENCY_TYPES, { message: `dependency_type must be one of ${DEPENDENCY_TYPES.join(', ')}` })
+  dependency_type?: DependencyType;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 20, description: 'Default: the swarm configuration max_task_attempts' })
+  @IsOmittable() @IsInt({ message: 'max_attempts must be an integer' }) @Min(1) @Max(20)
+  max_attempts?: number;
+
+  @ApiPropertyOptional({ minimum: 100, maximum: 86_400_000, description: 'Per attempt, from the agent acknowledging it. Default: the swarm task_timeout_ms' })
+  @IsOmittable() @IsInt({ message: 'timeout_ms must be an integer' }) @Min(100) @Max(86_400_000)
+  timeout_ms?: number;
+
+  @ApiPropertyOptional({ example: 'invoice-42', description: 'Submitting the same key again returns the first task, however long ago' })
+  @IsOmittable() @IsString() @Length(1, 200)
+  idempotency_key?: string;
+
+  @ApiPropertyOptional({ example: 'fetch', description: 'A name other tasks of the same batch use in depends_on' })
+  @IsOmittable() @IsString() @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'ref must be 1-64 letters, digits or _.:-' })
+  ref?: string;
+}
+
+export class SubmitTaskBatchDto {
+  @ApiProperty({ type: [SubmitTaskDto], minItems: 1, maxItems: TASK_BATCH_MAX })
+  @IsDefined() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(TASK_BATCH_MAX, { message: `a batch holds at most ${TASK_BATCH_MAX} tasks` })
+  @ValidateNested({ each: true }) @Type(() => SubmitTaskDto)
+  tasks!: SubmitTaskDto[];
+}
+
+export class ListTasksQuery {
+  @ApiPropertyOptional({ enum: TASK_STATUSES })
+  @IsOptional() @IsIn(TASK_STATUSES, { message: `status must be one of ${TASK_STATUSES.join(', ')}` })
+  status?: TaskStatus;
+
+  @ApiPropertyOptional({ description: 'Only tasks of this type' })
+  @IsOptional() @IsString() @Matches(TASK_TYPE, { message: 'task_type must be a task type' })
+  task_type?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only tasks assigned to this agent (current attempt)' })
+  @IsOptional() @IsUUID('all', { message: 'agent_id must be a UUID' })
+  agent_id?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be an integer' }) @Min(1) @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'next_cursor from the previous page' })
+  @IsOptional() @IsUUID('all', { message: 'cursor must be a next_cursor value from a previous page' })
+  cursor?: string;
+}
+
+export class TaskDependencyView {
+  @ApiProperty({ format: 'uuid' }) task_id!: string;
+  @ApiProperty({ enum: DEPENDENCY_TYPES }) type!: DependencyType;
+}
+
+export class TaskAttemptView {
+  @ApiProperty() attempt!: number;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) agent_id!: string | null;
+  @ApiProperty({ description: 'The attempt\'s fencing token (a string: it may exceed 2^53)' }) fencing_token!: string;
+  @ApiProperty({ enum: ['assigned', 'running', 'completed', 'failed', 'timed_out', 'cancelled', 'superseded'] }) status!: string;
+  @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ type: Boolean, nullable: true }) retryable!: boolean | null;
+  @ApiProperty({ type: String, format: 'date-time' }) assigned_at!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) started_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finished_at!: string | null;
+}
+
+export class TaskView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) swarm_id!: string;
+  @ApiProperty() task_type!: string;
+  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
+  @ApiProperty() priority!: number;
+  @ApiProperty({ description: 'Any JSON value' }) payload!: unknown;
+  @ApiProperty({ type: [String] }) required_capabilities!: string[];
+  @ApiProperty({ type: [TaskDependencyView] }) depends_on!: TaskDependencyView[];
+  @ApiProperty() max_attempts!: number;
+  @ApiProperty() attempt_count!: number;
+  @ApiProperty() timeout_ms!: number;
+  @ApiProperty({ type: String, nullable: true }) idempotency_key!: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) assigned_agent_id!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the task waits (dependencies, no eligible agent, retry backoff)' }) wait_reason!: string | null;
+  @ApiProperty({ nullable: true, description: 'The result the agent returned' }) result!: unknown;
+  @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Last progress the agent reported, 0-100' }) progress!: number | null;
+  @ApiProperty({ type: String, nullable: true }) progress_message!: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) created_at!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) queued_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) assigned_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) started_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) completed_at!: string | null;
+  @ApiPropertyOptional({ type: [TaskAttemptView], description: 'Only on GET /swarms/:id/tasks/:taskId' }) attempts?: TaskAttemptView[];
+}
+
+export class TaskBatchView {
+  @ApiProperty({ type: [TaskView], description: 'In the order submitted; a repeated idempotency key gives the existing task' })
+  tasks!: TaskView[];
+}
+
+export class TaskPageView {
+  @ApiProperty({ type: [TaskView] }) items!: TaskView[];
+  @ApiProperty({ type: String, nullable: true }) next_cursor!: string | null;
+}

@@ -1,0 +1,2 @@
+export * from './task-settlement';
+export * from './task-engine.module';

@@ -1,0 +1,199 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { FinishedTask, LockedInFlight, Prisma, QueueableTask, TaskTransitions } from '@swarm/db';
+import { AttemptEnding } from '@swarm/db';
+import { decideAfterFailure, evaluateDependencies, requirementClass, retryDelayMs } from '@swarm/domain';
+import { AgentSocketCommands, InFlightEntry, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
+import { Metrics } from '@swarm/observability';
+
+/** How fast an agent's per task-type averages follow new outcomes (weight of the newest one). */
+const STATS_SMOOTHING = 0.2;
+
+export type AttemptOutcome = 'completed' | 'failed' | 'timed_out';
+
+/**
+ * What a transaction changed that Redis, agents and operators must hear about. Collected while
+ * the transaction runs and applied only after it commits, so nothing outside Postgres ever
+ * reflects a rolled-back change. Every effect is idempotent: applying it twice (a redelivered
+ * report after a crash) does no harm.
+ */
+export class TaskEffects {
+  readonly releaseInFlight: InFlightEntry[] = [];
+  readonly queue: QueueableTask[] = [];
+  readonly forget = new Map<string, string[]>();
+  readonly cancelNotices: Array<{ agentId: string; taskId: string; fencingToken: bigint; reason: string }> = [];
+  readonly finished: FinishedTask[] = [];
+  readonly retried: Array<{ task: QueueableTask; ownerId: string; agentId: string | null; error: string }> = [];
+  readonly attempts: Array<{ agentId: string; taskType: string; outcome: AttemptOutcome; executionMs: number | null }> = [];
+  readonly signal = new Set<string>();
+  events: Array<{ id: bigint; swarmId: string; type: string; agentId: string | null; taskId: string; data: Record<string, unknown>; createdAt: Date }> = [];
+
+  forgetTask(swarmId: string, taskId: string): void {
+    this.forget.set(swarmId, [...(this.forget.get(swarmId) ?? []), taskId]);
+  }
+}
+
+export interface FailureInput {
+  task: LockedInFlight;
+  error: string;
+  retryable: boolean;
+  /** timed_out: the attempt ran out of time; the task ends timed_out when out of attempts. */
+  kind: 'failed' | 'timed_out';
+  /** Agent lost: retry at once, no backoff (the failure was the agent's, not the task's). */
+  immediate?: boolean;
+}
+
+/**
+ * The shared tail of every transition that ends attempts or finishes tasks (results,
+ * failures, timeouts, lost agents, cancellation): retry decisions, dependants, per-agent
+ * stats, events — and, after commit, the Redis and socket side.
+ */
+@Injectable()
+export class TaskSettlement {
+  private readonly logger = new Logger(TaskSettlement.name);
+
+  constructor(
+    private readonly transitions: TaskTransitions,
+    private readonly dispatch: TaskDispatchStore,
+    private readonly sockets: AgentSocketCommands,
+    private readonly broadcaster: SwarmEventBroadcaster,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Ends in-flight attempts with a failure: retried with backoff, or final. */
+  async failAttempts(tx: Prisma.TransactionClient, failures: FailureInput[], effects: TaskEffects, now = Date.now()): Promise<void> {
+    if (failures.length === 0) return;
+    const endings: AttemptEnding[] = failures.map((f) => {
+      const decision = decideAfterFailure({ attemptCount: f.task.attemptCount, maxAttempts: f.task.maxAttempts, retryable: f.retryable });
+      const ending: AttemptEnding = { task: f.task, attemptStatus: f.kind, error: f.error, retryable: f.retryable };
+      if (decision.retry) ending.retryAt = new Date(f.immediate ? now : now + retryDelayMs(f.task.attemptCount));
+      else {
+        ending.finalStatus = f.kind;
+        ending.error = `${f.error} (${decision.reason})`;
+      }
+      return ending;
+    });
+    const { retried, finished } = await this.transitions.endAttempts(tx, endings);
+    const byId = new Map(failures.map((f) => [f.task.id, f]));
+    for (const task of retried) {
+      const failure = byId.get(task.id)!;
+      effects.queue.push(task);
+      effects.retried.push({ task, ownerId: failure.task.ownerId, agentId: failure.task.agentId, error: failure.error });
+    }
+    for (const failure of failures) {
+      const t = failure.task;
+      if (t.agentId) {
+        effects.releaseInFlight.push({ agentId: t.agentId, taskId: t.id, fencingToken: t.fencingToken });
+        effects.attempts.push({ agentId: t.agentId, taskType: t.taskType, outcome: failure.kind, executionMs: null });
+      }
+      effects.signal.add(t.swarmId);
+    }
+    await this.finish(tx, finished, effects);
+  }
+
+  /**
+   * Tasks that just became final: dependants settled (released or failed in turn), stats and
+   * events recorded. Retried tasks in `effects` get their events here too.
+   */
+  async finish(tx: Prisma.TransactionClient, finished: FinishedTask[], effects: TaskEffects): Promise<void> {
+    const settled = finished.length > 0 ? await this.transitions.settleDependants(tx, finished.map((f) => f.id), evaluateDependencies) : { released: [], failed: [] };
+    effects.finished.push(...finished, ...settled.failed);
+    effects.queue.push(...settled.released);
+    for (const task of [...finished, ...settled.failed]) {
+      effects.forgetTask(task.swarmId, task.id);
+      effects.signal.add(task.swarmId);
+      if (task.status === 'completed' && task.agentId) {
+        const executionMs = task.startedAt ? task.completedAt.getTime() - task.startedAt.getTime() : null;
+        effects.attempts.push({ agentId: task.agentId, taskType: task.taskType, outcome: 'completed', executionMs });
+      }
+    }
+    await this.recordStats(tx, effects);
+    const events = [
+      ...[...finished, ...settled.failed].map((t) => ({
+        swarmId: t.swarmId,
+        ownerId: t.ownerId,
+        type: `task_${t.status}`,
+        agentId: t.agentId,
+        taskId: t.id,
+        data: t.error ? { task_type: t.taskType, error: t.error } : { task_type: t.taskType },
+      })),
+      ...effects.retried.map((r) => ({
+        swarmId: r.task.swarmId,
+        ownerId: r.ownerId,
+        type: 'task_retried',
+        agentId: r.agentId,
+        taskId: r.task.id,
+        data: { task_type: r.task.taskType, error: r.error, retry_at: (r.task.availableAt ?? r.task.queuedAt).toISOString() },
+      })),
+    ];
+    const stored = await this.transitions.appendTaskEvents(tx, events);
+    effects.events = events.map((e, i) => ({ ...e, id: stored[i].id, createdAt: stored[i].created_at }));
+  }
+
+  private async recordStats(tx: Prisma.TransactionClient, effects: TaskEffects): Promise<void> {
+    const grouped = new Map<string, { agentId: string; taskType: string; completed: number; failed: number; timedOut: number; executionMs: number; latencies: number[] }>();
+    for (const a of effects.attempts.splice(0)) {
+      const key = `${a.agentId}|${a.taskType}`;
+      const g = grouped.get(key) ?? { agentId: a.agentId, taskType: a.taskType, completed: 0, failed: 0, timedOut: 0, executionMs: 0, latencies: [] };
+      if (a.outcome === 'completed') {
+        g.completed += 1;
+        if (a.executionMs !== null) {
+          g.executionMs += a.executionMs;
+          g.latencies.push(a.executionMs);
+        }
+      } else if (a.outcome === 'failed') g.failed += 1;
+      else g.timedOut += 1;
+      grouped.set(key, g);
+    }
+    await this.transitions.recordAgentStats(
+      tx,
+      [...grouped.values()].map((g) => ({
+        agentId: g.agentId,
+        taskType: g.taskType,
+        completed: g.completed,
+        failed: g.failed,
+        timedOut: g.timedOut,
+        executionMs: g.executionMs,
+        meanLatencyMs: g.latencies.length > 0 ? g.latencies.reduce((a, b) => a + b, 0) / g.latencies.length : null,
+      })),
+      STATS_SMOOTHING,
+    );
+  }
+
+  /** After commit: Redis, agents, operators, Prometheus. */
+  async apply(effects: TaskEffects): Promise<void> {
+    const now = Date.now();
+    await this.dispatch.releaseInFlight(effects.releaseInFlight);
+    for (const [swarmId, ids] of effects.forget) await this.dispatch.forget(swarmId, ids);
+    const bySwarm = new Map<string, QueueableTask[]>();
+    for (const task of effects.queue) bySwarm.set(task.swarmId, [...(bySwarm.get(task.swarmId) ?? []), task]);
+    for (const [swarmId, tasks] of bySwarm) {
+      const entry = (t: QueueableTask) => ({
+        taskId: t.id,
+        taskType: t.taskType,
+        priority: t.priority,
+        requiredCapabilities: t.requiredCapabilities,
+        requirementClass: requirementClass(t.requiredCapabilities),
+        queuedAt: t.queuedAt.getTime(),
+      });
+      const later = tasks.filter((t) => t.availableAt && t.availableAt.getTime() > now);
+      const ready = tasks.filter((t) => !later.includes(t));
+      if (ready.length > 0) await this.dispatch.enqueue(swarmId, ready.map(entry), now);
+      if (later.length > 0) await this.dispatch.delay(swarmId, later.map((t) => ({ ...entry(t), availableAt: t.availableAt!.getTime() })));
+    }
+    await this.dispatch.signal(effects.signal, now);
+    for (const notice of effects.cancelNotices) {
+      this.sockets.cancelTask(notice.agentId, { task_id: notice.taskId, fencing_token: notice.fencingToken.toString(), reason: notice.reason });
+    }
+    this.broadcaster.broadcast(effects.events);
+    for (const task of effects.finished) {
+      this.metrics.tasksFinished.inc({ outcome: task.status });
+      if (task.status === 'completed') {
+        const completed = task.completedAt.getTime();
+        if (task.assignedAt && task.queuedAt) this.metrics.taskQueueWait.observe(Math.max(0, task.assignedAt.getTime() - task.queuedAt.getTime()) / 1000);
+        if (task.startedAt) this.metrics.taskExecution.observe(Math.max(0, completed - task.startedAt.getTime()) / 1000);
+        this.metrics.taskEndToEnd.observe(Math.max(0, completed - task.createdAt.getTime()) / 1000);
+      }
+    }
+    if (effects.retried.length > 0) this.metrics.taskRetries.inc(effects.retried.length);
+  }
+}
