@@ -43,11 +43,39 @@ describe('parseAgentOptions', () => {
     expect(problemsOf([])).toEqual([
       '--url (or SWARM_URL): is required',
       '--token (or SWARM_AGENT_TOKEN): is required',
-      '--executor: is required: one of echo, sleep',
+      '--executor: is required: one of echo, sleep, hash, http, llm',
     ]);
     const problems = problemsOf(['--url', 'ftp://host', '--token', 'sc_AbCd1234_0123456789abcdefghijklmnopqrstuv', '--executor', 'dance', '--sleep-ms=-5']);
     expect(problems.map((problem) => problem.split(':')[0])).toEqual(['--url (or SWARM_URL)', '--token (or SWARM_AGENT_TOKEN)', '--executor', '--sleep-ms']);
     expect(problemsOf([...REQUIRED, '--stop-timeout-ms', '1.5'])).toEqual(['--stop-timeout-ms: must be a whole number']);
+  });
+
+  it('requires the llm settings with the llm executor only, from flags or the environment', () => {
+    const llm = ['--url', 'http://127.0.0.1:18000', '--token', TOKEN, '--executor', 'llm'];
+    expect(problemsOf(llm)).toEqual([
+      '--llm-url (or SWARM_LLM_URL): is required with --executor llm',
+      '--llm-model (or SWARM_LLM_MODEL): is required with --executor llm',
+    ]);
+    // Reported together with the other problems, not after them.
+    expect(problemsOf([...llm, '--sleep-ms', 'x'])).toHaveLength(3);
+    expect(problemsOf([...llm, '--llm-url', 'localhost:11434', '--llm-model', 'm'])).toEqual([
+      '--llm-url (or SWARM_LLM_URL): must be an http(s) URL, e.g. http://127.0.0.1:11434/v1',
+    ]);
+    expect(parseAgentOptions([...llm, '--llm-url', 'http://127.0.0.1:11434/v1', '--llm-model', 'llama3.2'], { OPENAI_API_KEY: 'sk-env' })).toMatchObject({
+      options: { executor: 'llm', llm: { url: 'http://127.0.0.1:11434/v1', model: 'llama3.2', apiKey: 'sk-env' } },
+    });
+    const fromEnv = parseAgentOptions(llm, {
+      SWARM_LLM_URL: 'https://api.example.com/v1',
+      SWARM_LLM_MODEL: 'gpt',
+      SWARM_LLM_API_KEY: 'sk-swarm',
+      OPENAI_API_KEY: 'sk-other',
+    });
+    expect(fromEnv).toMatchObject({ options: { llm: { url: 'https://api.example.com/v1', model: 'gpt', apiKey: 'sk-swarm' } } });
+    const keyless = parseAgentOptions([...llm, '--llm-url', 'http://127.0.0.1:11434/v1', '--llm-model', 'llama3.2'], {});
+    expect(keyless.kind === 'options' && keyless.options.llm).toEqual({ url: 'http://127.0.0.1:11434/v1', model: 'llama3.2' });
+    // Other executors ignore the llm settings.
+    const echo = parseAgentOptions([...REQUIRED, '--llm-model', 'unused'], {});
+    expect(echo.kind === 'options' && echo.options.llm).toBeUndefined();
   });
 
   it('refuses unknown flags and stray arguments', () => {

@@ -1,19 +1,34 @@
 import { parseArgs } from 'node:util';
 import { AGENT_TOKEN_PATTERN } from '@swarm/auth';
 import { z } from 'zod';
-import { EXECUTOR_NAMES, type ExecutorName } from './executors';
+import { EXECUTOR_NAMES, type ExecutorName, type LlmSettings } from './executors';
 import { MAX_SLEEP_MS } from './executors/sleep.executor';
 
 export const USAGE = `usage: agent --url <coordinator URL> --token <agent token> --executor <${EXECUTOR_NAMES.join('|')}>
-             [--sleep-ms <ms>] [--capabilities <a,b,...>] [--stop-timeout-ms <ms>]
+             [--capabilities <a,b,...>] [--stop-timeout-ms <ms>] [--sleep-ms <ms>]
+             [--llm-url <URL> --llm-model <model> [--llm-api-key <key>]]
 
   --url              coordinator base URL, e.g. http://127.0.0.1:18000   (env SWARM_URL)
   --token            agent token sa_<prefix>_<secret>                    (env SWARM_AGENT_TOKEN;
                      prefer the variable: arguments are visible to other users in ps)
-  --executor         what to do with tasks: ${EXECUTOR_NAMES.join(', ')}
-  --sleep-ms         sleep executor: default duration when a task has no payload.ms (100)
+  --executor         what to do with every task the coordinator assigns:
+                       echo   answer the payload
+                       sleep  wait payload.ms (or --sleep-ms), answer {slept_ms}
+                       hash   sha256 chain: payload {data, iterations?} -> {digest}
+                       http   request: payload {url, method?, headers?, body?, timeout_ms?}
+                              -> {status, headers, body}
+                       llm    chat completion: payload {prompt, system?} or {messages}
+                              -> {content, model, usage}
   --capabilities     comma-separated; replaces the capabilities stored at registration
   --stop-timeout-ms  on SIGTERM/SIGINT, how long running tasks may finish (10000)
+  --sleep-ms         sleep executor: default duration when a task has no payload.ms (100)
+  --llm-url          llm executor: OpenAI-compatible API base URL, e.g.
+                     http://127.0.0.1:11434/v1 for Ollama                (env SWARM_LLM_URL)
+  --llm-model        llm executor: the model to ask                      (env SWARM_LLM_MODEL)
+  --llm-api-key      llm executor: bearer key, if the API needs one      (env SWARM_LLM_API_KEY
+                     or OPENAI_API_KEY; prefer the variables)
+
+How many tasks run at once is the coordinator's decision (the agent's max_concurrency).
 
 exit codes: 0 stopped on request, 1 failure, 2 bad arguments, 3 connection refused (token)`;
 
@@ -25,6 +40,8 @@ export interface AgentOptions {
   /** Absent: the capabilities stored on the server stay as they are. */
   capabilities?: string[];
   stopTimeoutMs: number;
+  /** Present with --executor llm only. */
+  llm?: LlmSettings;
 }
 
 export type AgentOptionsOutcome =
@@ -72,7 +89,18 @@ const optionsSchema = z.object({
     })
     .optional(),
   stopTimeoutMs: z.coerce.number().int('must be a whole number').min(0).max(600_000).default(10_000),
+  llmUrl: z.string().refine(isHttpUrl, 'must be an http(s) URL, e.g. http://127.0.0.1:11434/v1').optional(),
+  llmModel: z.string().optional(),
+  llmApiKey: z.string().optional(),
 });
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
 
 /** How each field is named in messages: the flag, and the variable when it has one. */
 const FIELD_LABELS: Record<keyof z.input<typeof optionsSchema>, string> = {
@@ -82,6 +110,9 @@ const FIELD_LABELS: Record<keyof z.input<typeof optionsSchema>, string> = {
   sleepMs: '--sleep-ms',
   capabilities: '--capabilities',
   stopTimeoutMs: '--stop-timeout-ms',
+  llmUrl: '--llm-url (or SWARM_LLM_URL)',
+  llmModel: '--llm-model (or SWARM_LLM_MODEL)',
+  llmApiKey: '--llm-api-key (or SWARM_LLM_API_KEY)',
 };
 
 /**
@@ -102,6 +133,9 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
         'sleep-ms': { type: 'string' },
         capabilities: { type: 'string' },
         'stop-timeout-ms': { type: 'string' },
+        'llm-url': { type: 'string' },
+        'llm-model': { type: 'string' },
+        'llm-api-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -113,23 +147,39 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
   if (values.help) return { kind: 'help' };
 
   const given = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value.trim());
-  const parsed = optionsSchema.safeParse({
+  const input = {
     url: given(values.url) ?? given(env.SWARM_URL),
     token: given(values.token) ?? given(env.SWARM_AGENT_TOKEN),
     executor: given(values.executor),
     sleepMs: given(values['sleep-ms']),
     capabilities: values.capabilities,
     stopTimeoutMs: given(values['stop-timeout-ms']),
-  });
-  if (!parsed.success) {
+    llmUrl: given(values['llm-url']) ?? given(env.SWARM_LLM_URL),
+    llmModel: given(values['llm-model']) ?? given(env.SWARM_LLM_MODEL),
+    llmApiKey: given(values['llm-api-key']) ?? given(env.SWARM_LLM_API_KEY) ?? given(env.OPENAI_API_KEY),
+  };
+  const parsed = optionsSchema.safeParse(input);
+  // Checked beside the schema rather than in it, so these come out with every other problem.
+  const missingForExecutor: Array<keyof typeof FIELD_LABELS> =
+    input.executor === 'llm' ? (['llmUrl', 'llmModel'] as const).filter((field) => input[field] === undefined) : [];
+  if (!parsed.success || missingForExecutor.length > 0) {
+    const issues = parsed.success ? [] : parsed.error.issues;
     return {
       kind: 'invalid',
-      problems: parsed.error.issues.map((issue) => {
-        const field = issue.path[0] as keyof typeof FIELD_LABELS | undefined;
-        return `${field ? FIELD_LABELS[field] : '(arguments)'}: ${issue.message}`;
-      }),
+      problems: [
+        ...issues.map((issue) => {
+          const field = issue.path[0] as keyof typeof FIELD_LABELS | undefined;
+          return `${field ? FIELD_LABELS[field] : '(arguments)'}: ${issue.message}`;
+        }),
+        ...missingForExecutor.map((field) => `${FIELD_LABELS[field]}: is required with --executor llm`),
+      ],
     };
   }
-  const { capabilities, ...rest } = parsed.data;
-  return { kind: 'options', options: capabilities ? { ...rest, capabilities } : rest };
+  const { capabilities, llmUrl, llmModel, llmApiKey, ...rest } = parsed.data;
+  const options: AgentOptions = capabilities ? { ...rest, capabilities } : rest;
+  // Only the llm executor uses these; other executors ignore them rather than refuse them.
+  if (rest.executor === 'llm' && llmUrl !== undefined && llmModel !== undefined) {
+    options.llm = llmApiKey === undefined ? { url: llmUrl, model: llmModel } : { url: llmUrl, model: llmModel, apiKey: llmApiKey };
+  }
+  return { kind: 'options', options };
 }

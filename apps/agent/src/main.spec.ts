@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { TestCoordinator } from '../../../libs/agent-sdk/src/testing/test-coordinator';
@@ -69,6 +70,17 @@ class AgentProcess {
   }
 }
 
+/** Waits for a log line matching `accept`; fails with the output so far instead of hanging. */
+async function waitForLine(agent: AgentProcess, accept: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const line = agent.lines.find(accept);
+    if (line) return line;
+    if (performance.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms; stdout: ${JSON.stringify(agent.lines)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('reference agent process', () => {
   let coordinator: TestCoordinator;
   const processes: AgentProcess[] = [];
@@ -109,6 +121,51 @@ describe('reference agent process', () => {
     expect(JSON.stringify(agent.lines)).not.toContain(TOKEN);
   });
 
+  it('runs the tasks the coordinator assigns with its executor and reports each outcome', async () => {
+    const agent = start(['--url', coordinator.url, '--executor', 'hash'], { SWARM_AGENT_TOKEN: TOKEN });
+    await agent.waitForEvent('registered');
+    const hashed = coordinator.next('report', (report) => report.event === 'task.result');
+    const task = coordinator.assign({ task_type: 'checksum', payload: { data: 'swarm', iterations: 3 } });
+
+    let expected = createHash('sha256').update('swarm').digest();
+    for (let round = 1; round < 3; round++) expected = createHash('sha256').update(expected).digest();
+    const [result] = await hashed;
+    expect(result.payload).toEqual({
+      task_id: task.task_id,
+      fencing_token: task.fencing_token,
+      result: { algorithm: 'sha256', iterations: 3, digest: expected.toString('hex') },
+    });
+    expect(coordinator.reportsOf('task.ack', task.task_id)).toHaveLength(1);
+
+    // A payload the executor cannot use fails for good, and says why.
+    const failed = coordinator.next('report', (report) => report.event === 'task.fail');
+    const bad = coordinator.assign({ task_type: 'checksum', payload: { iterations: 3 } });
+    expect((await failed)[0].payload).toMatchObject({ task_id: bad.task_id, retryable: false, error: expect.stringContaining('payload.data') });
+
+    expect(await agent.waitForEvent('task finished')).toMatchObject({ task_id: task.task_id, task_type: 'checksum', outcome: 'completed' });
+    await waitForLine(agent, (line) => line.event === 'task finished' && line.task_id === bad.task_id);
+    expect(agent.lines.find((line) => line.event === 'task finished' && line.task_id === bad.task_id)).toMatchObject({ outcome: 'failed', retryable: false });
+    agent.child.kill('SIGTERM');
+    expect(await agent.exitCode()).toBe(0);
+  });
+
+  it('on SIGTERM, finishes the running task and delivers its result before exiting', async () => {
+    const agent = start(['--url', coordinator.url, '--executor', 'sleep'], { SWARM_AGENT_TOKEN: TOKEN });
+    await agent.waitForEvent('registered');
+    const task = coordinator.assign({ task_type: 'nap', payload: { ms: 400 } });
+    await coordinator.next('report', (report) => report.event === 'task.ack');
+    const order: string[] = [];
+    coordinator.on('report', (report) => order.push(report.event));
+    coordinator.on('disconnect', () => order.push('disconnect'));
+
+    agent.child.kill('SIGTERM');
+    expect(await agent.exitCode()).toBe(0);
+    await waitForLine(agent, (line) => line.event === 'stopped');
+    expect(order.filter((event) => event !== 'task.progress')).toEqual(['task.result', 'disconnect']);
+    expect(coordinator.reportsOf('task.result', task.task_id)[0].payload).toMatchObject({ result: { slept_ms: 400 } });
+    expect(agent.events()).toEqual(['connecting', 'registered', 'task started', 'stop requested', 'task finished', 'disconnected', 'stopped']);
+  });
+
   it('exits 3 with the server reason when the token is refused', async () => {
     const agent = start(['--url', coordinator.url, '--executor', 'echo', '--token', 'sa_Unknown1_0123456789abcdefghijklmnopqrstuv']);
     expect(await agent.exitCode()).toBe(3);
@@ -146,7 +203,7 @@ describe('reference agent process', () => {
     const agent = start(['--url', coordinator.url, '--executor', 'juggle'], { SWARM_AGENT_TOKEN: 'not-a-token' });
     expect(await agent.exitCode()).toBe(2);
     expect(agent.stderr).toContain('--token (or SWARM_AGENT_TOKEN): must look like sa_');
-    expect(agent.stderr).toContain('--executor: is required: one of echo, sleep');
+    expect(agent.stderr).toContain('--executor: is required: one of echo, sleep, hash, http, llm');
     expect(agent.lines).toEqual([]);
   });
 });

@@ -9,7 +9,8 @@ import { logLifecycle } from './lifecycle-log';
 
 /**
  * Reference agent: connects to the coordinator with an agent token, registers, heartbeats,
- * and runs the tasks it is given with the chosen executor. SIGTERM/SIGINT stop it gracefully
+ * and runs the tasks the coordinator assigns with the chosen executor, reporting each
+ * outcome. SIGTERM/SIGINT stop it gracefully
  * (exit 0); a second signal exits at once.
  */
 async function main(): Promise<number> {
@@ -24,18 +25,20 @@ async function main(): Promise<number> {
   }
   const options = outcome.options;
   const logger = createAgentLogger();
-  const executor = createExecutor(options.executor, { sleepMs: options.sleepMs });
+  const executor = createExecutor(options.executor, { sleepMs: options.sleepMs, llm: options.llm });
 
   const client = new AgentClient({
     url: options.url,
     token: options.token,
     capabilities: options.capabilities,
-    metadata: { program: 'reference-agent', executor: executor.name },
+    metadata: { program: 'reference-agent', executor: executor.name, ...(options.llm ? { model: options.llm.model } : {}) },
     // The client's own lifecycle lines are debug-level duplicates of the ones logged below;
     // its warnings (missed heartbeat acks, server errors) come through.
     logger: logger.child({ component: 'agent-sdk' }),
     stopTimeoutMs: options.stopTimeoutMs,
   });
+  // One executor does every task the coordinator assigns, whatever its type: the agent's
+  // capabilities are what steer tasks to it.
   client.onTask(ANY_TASK_TYPE, (task, context) => executor.execute(task, context));
   logLifecycle(client, logger);
   const stopped = once(client, 'stopped') as Promise<[StopInfo]>;
@@ -54,7 +57,13 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
 
   logger.info(
-    { event: 'connecting', url: options.url, executor: executor.name, capabilities: options.capabilities ?? null },
+    {
+      event: 'connecting',
+      url: options.url,
+      executor: executor.name,
+      capabilities: options.capabilities ?? null,
+      ...(options.llm ? { llm_url: options.llm.url, llm_model: options.llm.model } : {}),
+    },
     'connecting',
   );
   // Every outcome of connect() (refusal, stop before registering) also ends in 'stopped',

@@ -1,25 +1,11 @@
-import { AgentClient, type AgentClientEvents, type AgentClientOptions } from './agent-client';
+import { AgentClient, type AgentClientOptions } from './agent-client';
 import { AgentStoppedError, ConnectionRefusedError, RegistrationError, ServerReportedError } from './errors';
 import type { AgentLogger } from './logger';
+import { gate, nextEvent } from './testing/client-events';
 import { TestCoordinator } from './testing/test-coordinator';
 
 const TOKEN = 'sa_AbCd1234_0123456789abcdefghijklmnopqrstuv';
 const INTERVAL_MS = 150;
-
-/** Resolves with the arguments of the client's next `event`; fails the test instead of hanging. */
-function nextEvent<E extends keyof AgentClientEvents>(client: AgentClient, event: E, timeoutMs = 5_000): Promise<AgentClientEvents[E]> {
-  return new Promise((resolve, reject) => {
-    const listener = (...args: AgentClientEvents[E]): void => {
-      clearTimeout(timer);
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      client.off(event, listener as never);
-      reject(new Error(`agent client: no "${String(event)}" within ${timeoutMs} ms`));
-    }, timeoutMs);
-    client.once(event, listener as never);
-  });
-}
 
 function recordingLogger() {
   const lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
@@ -30,13 +16,6 @@ function recordingLogger() {
     };
   const logger: AgentLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   return { logger, lines };
-}
-
-/** A task the test finishes when it wants to. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
 }
 
 describe('AgentClient against a socket.io server speaking the contract', () => {
@@ -244,14 +223,16 @@ describe('AgentClient against a socket.io server speaking the contract', () => {
     expect((await stopRequested)[0]).toEqual({ reason: 'swarm scaled down' });
     // While draining, new work is refused.
     await expect(client.runTask({ id: 'task-2', type: 'work', payload: null })).rejects.toBeInstanceOf(AgentStoppedError);
-    // Heartbeats stop at once; the connection stays up while the task drains.
+    // The connection stays up while the task drains, and heartbeats go on (busy), so the
+    // coordinator does not take the agent for dead meanwhile.
     const beatsAtStop = coordinator.heartbeats.length;
+    const [drainBeat] = await coordinator.next('heartbeat', (beat) => beat.payload.status === 'busy' && coordinator.heartbeats.length > beatsAtStop + 1);
+    expect(drainBeat.payload).toMatchObject({ status: 'busy', current_task_id: 'task-1' });
     release.open();
     await expect(result).resolves.toBe('done');
 
     const [info] = await stopped;
     expect(order).toEqual(['task finished', 'disconnected']);
-    expect(coordinator.heartbeats.length).toBe(beatsAtStop);
     expect(info).toEqual({ reason: 'swarm scaled down', initiator: 'coordinator' });
     const [, reason] = await serverSawDisconnect;
     expect(reason).toBe('client namespace disconnect');

@@ -10,6 +10,7 @@ import {
 import {
   AGENTS_NAMESPACE,
   type AckError,
+  type AckResponse,
   type AgentClientToServerEvents,
   type AgentServerToClientEvents,
   type HeartbeatAck,
@@ -17,19 +18,37 @@ import {
   type RegisteredInfo,
   type RegisterPayload,
   type StopPayload,
+  type TaskProgressPayload,
+  type TaskReportAck,
 } from './contract';
 import {
   AgentStoppedError,
   ConnectionRefusedError,
+  isNonRetryable,
   RegistrationError,
   ServerReportedError,
+  TaskCancelledError,
+  TaskSupersededError,
+  TaskTimeoutError,
   UnknownTaskTypeError,
 } from './errors';
 import { HeartbeatLoop } from './heartbeat-loop';
 import { silentLogger, type AgentLogger } from './logger';
+import { ProgressThrottle } from './progress-throttle';
+import { DEFAULT_REPORT_RETRY, isAttemptGone, ReportOutbox, type SendOutcome, type TaskReport } from './report-outbox';
 import { ResourceSampler } from './resource-sampler';
+import { compareFencingTokens, readAssignment, readCancellation, RecentAttempts, type Assignment } from './task-attempts';
 import { TaskTracker } from './task-tracker';
-import { ANY_TASK_TYPE, type AgentTask, type TaskHandler, type TaskProgress } from './tasks';
+import {
+  ANY_TASK_TYPE,
+  type AgentTask,
+  type TaskAttemptInfo,
+  type TaskContext,
+  type TaskFinishedInfo,
+  type TaskHandler,
+  type TaskProgress,
+  type TaskStartedInfo,
+} from './tasks';
 
 /** Used until the server states an interval (and if it ever states a nonsensical one). */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
@@ -37,6 +56,21 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 export const MIN_HEARTBEAT_INTERVAL_MS = 50;
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 export const DEFAULT_REGISTER_TIMEOUT_MS = 10_000;
+export const DEFAULT_REPORT_TIMEOUT_MS = 10_000;
+/**
+ * The coordinator closes a socket that sends a message above its SOCKET_MAX_PAYLOAD_BYTES
+ * (64 KiB by default). A result that large would be resent after every reconnect and cut the
+ * connection each time, so it is reported as a failure instead; this leaves room for framing.
+ */
+export const DEFAULT_MAX_REPORT_BYTES = 60_000;
+/** Failure messages are cut to this many characters: a stack-sized message helps nobody (the coordinator takes 4,000). */
+export const MAX_ERROR_LENGTH = 2_000;
+/** Progress messages are cut to the coordinator's limit. */
+export const MAX_PROGRESS_MESSAGE_LENGTH = 500;
+/** After the stop deadline aborts the handlers, how long they get to settle so their failures can be reported. */
+const ABORTED_SETTLE_MS = 1_000;
+/** setTimeout fires at once for longer delays; a task limit beyond it is no limit in practice. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 export interface AgentClientOptions {
   /** The coordinator's base URL, e.g. http://127.0.0.1:18000; the client adds /agents. */
@@ -49,10 +83,19 @@ export interface AgentClientOptions {
   metadata?: Record<string, unknown>;
   logger?: AgentLogger;
   reconnect?: Partial<ReconnectOptions>;
-  /** How long stop() waits for running tasks before aborting their signals. */
+  /**
+   * How long stop() waits for running tasks before aborting their signals. Their reports then
+   * get what is left of it (at least one reportTimeoutMs) to reach the coordinator.
+   */
   stopTimeoutMs?: number;
   /** How long the server has to answer agent.register. */
   registerTimeoutMs?: number;
+  /** How long the server has to acknowledge a task report before it is sent again. */
+  reportTimeoutMs?: number;
+  /** Backoff between sends of a task report that got no usable answer on a live connection. */
+  reportRetry?: Partial<ReconnectOptions>;
+  /** A result whose JSON is larger is reported as a non-retryable failure (see DEFAULT_MAX_REPORT_BYTES). */
+  maxReportBytes?: number;
   /** Where heartbeat cpu/memory figures come from; the real process by default. */
   resourceSampler?: ResourceSampler;
 }
@@ -62,6 +105,14 @@ export interface StopInfo {
   reason: string;
   initiator: 'agent' | 'coordinator' | 'error';
   error?: ConnectionRefusedError | RegistrationError;
+}
+
+/** The coordinator refused a task report for good (emitted as 'report-rejected'). */
+export interface ReportRejection {
+  event: TaskReport['event'] | 'task.progress';
+  taskId: string;
+  fencingToken: string;
+  error: AckError;
 }
 
 /**
@@ -77,13 +128,40 @@ export interface AgentClientEvents {
   'stop-requested': [payload: StopPayload];
   heartbeat: [payload: HeartbeatPayload, ack: HeartbeatAck];
   'heartbeat-failed': [error: AckError];
+  'task-started': [info: TaskStartedInfo];
   'task-progress': [progress: TaskProgress];
+  'task-finished': [info: TaskFinishedInfo];
+  'report-rejected': [rejection: ReportRejection];
   stopped: [info: StopInfo];
   error: [error: Error];
 }
 
 type AgentSocket = Socket<AgentServerToClientEvents, AgentClientToServerEvents>;
 type ClientState = 'idle' | 'connecting' | 'registered' | 'stopping' | 'stopped';
+
+/** An attempt whose handler runs here, by task id (one attempt per task at a time). */
+interface ActiveAttempt {
+  task: AgentTask;
+  info: TaskAttemptInfo;
+  /** False for runTask: nothing about it goes to the coordinator. */
+  remote: boolean;
+  startedAt: number;
+  progress: ProgressThrottle<TaskProgressPayload>;
+  timeoutTimer: NodeJS.Timeout | undefined;
+  /** Set once the handler settled or the attempt was dropped; nothing is reported after. */
+  ended: boolean;
+  dropped?: 'cancelled' | 'superseded';
+}
+
+/** What runTask's attempts say about themselves where the coordinator would have said it. */
+const LOCAL_ATTEMPT: TaskAttemptInfo = Object.freeze({
+  fencingToken: 'local',
+  attempt: 1,
+  maxAttempts: 1,
+  swarmId: '',
+  priority: 5,
+  timeoutMs: Infinity,
+});
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -129,10 +207,30 @@ function processFacts(): Record<string, unknown> {
   };
 }
 
+/** Like the reconnect settings: a larger initial delay alone raises the ceiling with it. */
+function resolveReportRetry(options: Partial<ReconnectOptions> = {}): ReconnectOptions {
+  const initialDelayMs = options.initialDelayMs ?? DEFAULT_REPORT_RETRY.initialDelayMs;
+  return resolveReconnectOptions({ initialDelayMs, maxDelayMs: options.maxDelayMs ?? Math.max(DEFAULT_REPORT_RETRY.maxDelayMs, initialDelayMs) });
+}
+
+function clip(text: string, maxLength: number = MAX_ERROR_LENGTH): string {
+  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
+}
+
+/** Duck-typed: errors from Node internals or another realm (a vm, a test runner) fail instanceof Error. */
+function messageOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') {
+    const name = 'name' in error && typeof error.name === 'string' ? error.name : 'Error';
+    return clip(error.message || name);
+  }
+  return clip(String(error) || 'unknown error');
+}
+
 /**
  * One agent's connection to the coordinator: connects to the /agents namespace, registers,
  * heartbeats on the server's interval with real resource figures, re-registers after every
- * reconnect, and stops gracefully on request (from the program or from the server).
+ * reconnect, runs the task attempts the server assigns and reports their outcome until the
+ * server has it, and stops gracefully on request (from the program or from the server).
  */
 export class AgentClient extends EventEmitter<AgentClientEvents> {
   private readonly url: string;
@@ -143,12 +241,19 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   private readonly reconnectOptions: ReconnectOptions;
   private readonly stopTimeoutMs: number;
   private readonly registerTimeoutMs: number;
+  private readonly reportTimeoutMs: number;
+  private readonly maxReportBytes: number;
   private readonly sampler: ResourceSampler;
   private readonly tracker = new TaskTracker();
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly heartbeats: HeartbeatLoop;
+  private readonly outbox: ReportOutbox;
+  private readonly attempts = new Map<string, ActiveAttempt>();
+  private readonly recentAttempts = new RecentAttempts();
 
   private state: ClientState = 'idle';
+  /** The current connection has registered: heartbeats and reports may go out on it. */
+  private sessionReady = false;
   private socket: AgentSocket | undefined;
   private firstRegistration: Deferred<RegisteredInfo> | undefined;
   private stopping: Promise<void> | undefined;
@@ -177,6 +282,8 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     this.reconnectOptions = resolveReconnectOptions(options.reconnect);
     this.stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     this.registerTimeoutMs = options.registerTimeoutMs ?? DEFAULT_REGISTER_TIMEOUT_MS;
+    this.reportTimeoutMs = options.reportTimeoutMs ?? DEFAULT_REPORT_TIMEOUT_MS;
+    this.maxReportBytes = options.maxReportBytes ?? DEFAULT_MAX_REPORT_BYTES;
     this.sampler = options.resourceSampler ?? new ResourceSampler();
     this.heartbeats = new HeartbeatLoop(
       (intervalMs) =>
@@ -185,6 +292,17 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
         }),
       DEFAULT_HEARTBEAT_INTERVAL_MS,
     );
+    this.outbox = new ReportOutbox({
+      send: (report) => this.sendReport(report),
+      retry: resolveReportRetry(options.reportRetry),
+      onRefused: (report, error, attemptGone) =>
+        this.onReportRefused(report.event, report.payload.task_id, report.payload.fencing_token, error, attemptGone),
+      onRetry: (report, outcome, delayMs) =>
+        this.logger.debug(
+          { event: report.event, task_id: report.payload.task_id, outcome: outcome.kind, retry_in_ms: delayMs },
+          'task report not acknowledged; sending again',
+        ),
+    });
   }
 
   /** What the server answered at the latest registration (swarms updated by agent.stop). */
@@ -198,6 +316,11 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
 
   get runningTaskIds(): string[] {
     return this.tracker.runningTaskIds;
+  }
+
+  /** Task reports (ack, result, failure) the coordinator has not acknowledged yet. */
+  get pendingReportCount(): number {
+    return this.outbox.size;
   }
 
   /**
@@ -226,6 +349,8 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     socket.on('disconnect', (reason) => this.onDisconnected(reason));
     socket.on('agent.stop', (payload) => this.onStopRequested(payload));
     socket.on('agent.error', (payload) => this.onServerError(payload));
+    socket.on('task.assign', (payload) => this.onTaskAssigned(payload));
+    socket.on('task.cancel', (payload) => this.onTaskCancelled(payload));
     socket.io.on('reconnect_attempt', () => this.onReconnectAttempt());
     this.logger.debug({ url: this.url }, 'connecting');
     socket.connect();
@@ -243,30 +368,23 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   }
 
   /**
-   * Runs a task through its handler, tracked for heartbeats and graceful stop. The
-   * coordinator does not send tasks over the socket yet; when it does, the client will call
-   * this itself. Refused once the client is stopping.
+   * Runs a task through its handler without the coordinator (tasks from the coordinator arrive
+   * over the socket and need no call): for programs embedding the client, and for tests. It
+   * is tracked like the others (heartbeats, graceful stop, events) but nothing about it is
+   * reported. Resolves with the handler's result; refused once the client is stopping.
    */
-  async runTask(task: AgentTask): Promise<unknown> {
+  async runTask(task: AgentTask, attempt: Partial<TaskAttemptInfo> = {}): Promise<unknown> {
     if (this.stopping) throw new AgentStoppedError('the agent is stopping and accepts no new task');
-    const handler = this.handlers.get(task.type) ?? this.handlers.get(ANY_TASK_TYPE);
+    const handler = this.handlerFor(task.type);
     if (!handler) throw new UnknownTaskTypeError(task.type);
-    return this.tracker.run(task.id, (signal) =>
-      handler(task, {
-        taskId: task.id,
-        signal,
-        progress: (percent, message) => {
-          const clamped = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
-          this.emit('task-progress', { taskId: task.id, percent: clamped, ...(message === undefined ? {} : { message }) });
-        },
-      }),
-    );
+    return this.execute(task, { ...LOCAL_ATTEMPT, ...attempt }, handler, false);
   }
 
   /**
-   * Graceful stop: heartbeats stop, running tasks get up to stopTimeoutMs to finish (then
-   * their signals abort), and the socket closes. Idempotent: every call returns the same
-   * promise. Emits 'stopped' when done.
+   * Graceful stop: no new task is accepted, running tasks get up to stopTimeoutMs to finish
+   * (then their signals abort), their reports are delivered, and the socket closes.
+   * Heartbeats go on until then. Idempotent: every call returns the same promise. Emits
+   * 'stopped' when done.
    */
   stop(reason = 'stopped by the agent'): Promise<void> {
     return this.finish({ reason, initiator: 'agent' });
@@ -299,13 +417,15 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     else this.onRegistrationFailed(socket, new RegistrationError(response.error));
   }
 
+  /** Still true while stopping: the drain needs a registered connection to deliver its reports. */
   private isCurrentConnection(socket: AgentSocket, generation: number): boolean {
-    return !this.stopping && socket.connected && generation === this.connectionGeneration;
+    return this.state !== 'stopped' && socket.connected && generation === this.connectionGeneration;
   }
 
   private onRegistered(info: RegisteredInfo): void {
     this.info = info;
-    this.state = 'registered';
+    this.sessionReady = true;
+    if (!this.stopping) this.state = 'registered';
     this.acksOnConnection = 0;
     const intervalMs = heartbeatIntervalFrom(info.heartbeat_interval_ms);
     this.logger.debug(
@@ -313,6 +433,10 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
       'registered',
     );
     this.heartbeats.start(intervalMs);
+    // Reports that could not go out (or got no answer) while disconnected go out now, after
+    // the registration: the server only takes reports from a registered agent.
+    if (this.outbox.size > 0) this.logger.debug({ pending_reports: this.outbox.size }, 'sending task reports held while disconnected');
+    this.outbox.resume();
     this.firstRegistration?.resolve(info);
     this.emit('registered', info);
   }
@@ -352,9 +476,11 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
 
   private onDisconnected(reason: string): void {
     this.connectionGeneration++;
+    this.sessionReady = false;
     this.heartbeats.stop();
     if (this.state === 'registered') this.state = 'connecting';
-    this.logger.debug({ reason }, 'disconnected');
+    // Running tasks go on: their outcome waits in the outbox for the next registration.
+    this.logger.debug({ reason, running: this.tracker.runningCount, pending_reports: this.outbox.size }, 'disconnected');
     this.emit('disconnected', reason);
     if (this.stopping) return;
     // socket.io reconnects by itself after a lost transport, but not when the server closed
@@ -400,11 +526,325 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
+  // ---- tasks --------------------------------------------------------------------------------
+
+  private handlerFor(taskType: string): TaskHandler | undefined {
+    return this.handlers.get(taskType) ?? this.handlers.get(ANY_TASK_TYPE);
+  }
+
+  private onTaskAssigned(raw: unknown): void {
+    const assignment = readAssignment(raw);
+    if (!assignment) {
+      this.logger.warn({}, 'ignored a task.assign without task_id and fencing_token');
+      return;
+    }
+    const { taskId, fencingToken } = assignment;
+    const fields = { task_id: taskId, fencing_token: fencingToken, task_type: assignment.taskType };
+    if (this.stopping) {
+      // Not acknowledged on purpose: the coordinator gives the attempt to another agent at its
+      // ack deadline, or at once when this agent disconnects at the end of its drain.
+      this.logger.info(fields, 'task assigned while stopping; not accepted');
+      return;
+    }
+    const running = this.attempts.get(taskId);
+    const knownToken = running?.info.fencingToken ?? this.recentAttempts.tokenOf(taskId);
+    if (knownToken !== undefined && compareFencingTokens(fencingToken, knownToken) <= 0) {
+      // Delivery is at-least-once: a second copy of the attempt (or a late copy of an older
+      // one) must not run it again. Its ack and outcome are already in the outbox's hands.
+      this.logger.debug({ ...fields, known_token: knownToken }, fencingToken === knownToken ? 'duplicate task.assign ignored' : 'stale task.assign ignored');
+      return;
+    }
+    if (running) {
+      this.logger.info({ ...fields, superseded_token: running.info.fencingToken }, 'a newer attempt replaces the running one');
+      this.dropAttempt(running, 'superseded', new TaskSupersededError(taskId, running.info.fencingToken));
+    } else if (knownToken !== undefined) {
+      // An older attempt that ended here may still have an undelivered outcome: it would only
+      // be refused now that the coordinator has moved on to a newer attempt.
+      this.outbox.drop(taskId, knownToken);
+    }
+
+    const handler = this.handlerFor(assignment.taskType);
+    if (!handler) {
+      this.rejectAssignment(assignment);
+      return;
+    }
+    this.outbox.add({ event: 'task.ack', payload: { task_id: taskId, fencing_token: fencingToken } });
+    const task: AgentTask = { id: taskId, type: assignment.taskType, payload: assignment.payload };
+    this.execute(task, attemptInfoOf(assignment), handler, true).catch((error: unknown) => {
+      // A handler's own failure is reported, not thrown; only a fault of the client lands here.
+      this.logger.error({ ...fields, error: messageOf(error) }, 'could not run the task');
+    });
+  }
+
+  /** No handler takes this type: tell the coordinator at once, so the task does not wait for a timeout. */
+  private rejectAssignment(assignment: Assignment): void {
+    const { taskId, fencingToken } = assignment;
+    const error = new UnknownTaskTypeError(assignment.taskType).message;
+    this.logger.warn({ task_id: taskId, fencing_token: fencingToken, task_type: assignment.taskType }, 'no handler for the task type; failing it');
+    this.recentAttempts.remember(taskId, fencingToken);
+    this.outbox.add({ event: 'task.fail', payload: { task_id: taskId, fencing_token: fencingToken, error, retryable: false } });
+    this.notify('task-finished', {
+      ...startedInfoOf({ id: taskId, type: assignment.taskType }, attemptInfoOf(assignment)),
+      outcome: 'rejected',
+      durationMs: 0,
+      error,
+      retryable: false,
+    });
+  }
+
+  private onTaskCancelled(raw: unknown): void {
+    const cancellation = readCancellation(raw);
+    if (!cancellation) {
+      this.logger.warn({}, 'ignored a task.cancel without task_id and fencing_token');
+      return;
+    }
+    const { taskId, fencingToken, reason } = cancellation;
+    const fields = { task_id: taskId, fencing_token: fencingToken, reason };
+    const attempt = this.attempts.get(taskId);
+    // A cancel naming a newer attempt than the one running here covers it too: the running
+    // one was replaced before the cancel was even sent.
+    if (attempt?.remote && compareFencingTokens(fencingToken, attempt.info.fencingToken) >= 0) {
+      this.logger.info(fields, 'task cancelled by the coordinator');
+      this.dropAttempt(attempt, 'cancelled', new TaskCancelledError(taskId, reason));
+    } else {
+      // Already over here: an outcome still waiting to be delivered is not wanted either.
+      const knownToken = this.recentAttempts.tokenOf(taskId);
+      const dropped = knownToken !== undefined && compareFencingTokens(fencingToken, knownToken) >= 0 ? this.outbox.drop(taskId, knownToken) : 0;
+      this.logger.debug({ ...fields, dropped_reports: dropped }, 'task.cancel for an attempt not running here');
+    }
+    // So that a late copy of the attempt's task.assign does not start it.
+    this.recentAttempts.remember(taskId, fencingToken);
+  }
+
+  /**
+   * Runs one attempt through its handler, tracked for heartbeats and graceful stop, and (for
+   * the coordinator's attempts) queues its outcome for delivery before the tracker lets go of
+   * it: a drain that sees the agent idle then also sees every report it has to flush.
+   */
+  private execute(task: AgentTask, info: TaskAttemptInfo, handler: TaskHandler, remote: boolean): Promise<unknown> {
+    const attempt: ActiveAttempt = {
+      task,
+      info,
+      remote,
+      startedAt: performance.now(),
+      progress: new ProgressThrottle((payload) => this.sendProgress(payload)),
+      timeoutTimer: undefined,
+      ended: false,
+    };
+    return this.tracker.run(task.id, async (signal) => {
+      this.attempts.set(task.id, attempt);
+      if (Number.isFinite(info.timeoutMs) && info.timeoutMs > 0 && info.timeoutMs <= MAX_TIMER_MS) {
+        attempt.timeoutTimer = setTimeout(() => this.onAttemptTimeout(attempt), info.timeoutMs);
+      }
+      this.notify('task-started', startedInfoOf(task, info));
+      const context: TaskContext = {
+        ...info,
+        taskId: task.id,
+        signal,
+        progress: (percent, message) => this.onProgress(attempt, percent, message),
+      };
+      let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+      try {
+        outcome = { ok: true, value: await handler(task, context) };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      this.settle(attempt, outcome);
+      // runTask's caller gets the handler's error; the coordinator's attempts report it instead.
+      if (!outcome.ok && !remote) throw outcome.error;
+      return outcome.ok ? outcome.value : undefined;
+    });
+  }
+
+  private onAttemptTimeout(attempt: ActiveAttempt): void {
+    if (attempt.ended) return;
+    const { id } = attempt.task;
+    // The coordinator has failed the attempt by now; the outcome is still reported (it is
+    // refused if stale), but the handler is told to give up.
+    this.logger.warn({ task_id: id, fencing_token: attempt.info.fencingToken, timeout_ms: attempt.info.timeoutMs }, 'task ran past its timeout; aborting it');
+    this.tracker.abort(id, new TaskTimeoutError(id, attempt.info.timeoutMs));
+  }
+
+  private settle(attempt: ActiveAttempt, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void {
+    clearTimeout(attempt.timeoutTimer);
+    const durationMs = Math.round(performance.now() - attempt.startedAt);
+    const started = startedInfoOf(attempt.task, attempt.info);
+    if (attempt.ended) {
+      // Cancelled or superseded while running: the coordinator wants nothing more about it.
+      this.logger.debug({ task_id: started.taskId, fencing_token: started.fencingToken, outcome: attempt.dropped }, 'dropped attempt settled; outcome discarded');
+      this.notify('task-finished', { ...started, outcome: attempt.dropped ?? 'cancelled', durationMs });
+      return;
+    }
+    attempt.ended = true;
+    if (this.attempts.get(started.taskId) === attempt) this.attempts.delete(started.taskId);
+
+    let finished: TaskFinishedInfo;
+    if (!attempt.remote) {
+      attempt.progress.close();
+      finished = outcome.ok
+        ? { ...started, outcome: 'completed', durationMs }
+        : { ...started, outcome: 'failed', durationMs, error: messageOf(outcome.error), retryable: !isNonRetryable(outcome.error) };
+      this.notify('task-finished', finished);
+      return;
+    }
+    this.recentAttempts.remember(started.taskId, started.fencingToken);
+    // The last progress figure goes out before the outcome, never after it.
+    attempt.progress.flush();
+    attempt.progress.close();
+    const report = outcome.ok
+      ? this.resultReport(started.taskId, started.fencingToken, outcome.value)
+      : this.failReport(started.taskId, started.fencingToken, messageOf(outcome.error), !isNonRetryable(outcome.error));
+    this.outbox.add(report);
+    if (report.event === 'task.fail') {
+      const { error, retryable } = report.payload;
+      finished = { ...started, outcome: 'failed', durationMs, error, retryable: retryable !== false };
+    } else {
+      finished = { ...started, outcome: 'completed', durationMs };
+    }
+    this.notify('task-finished', finished);
+  }
+
+  /**
+   * The result as JSON carries it (dates as strings, no undefined fields, no binary
+   * attachments). One that JSON cannot carry, or too large for the coordinator to accept,
+   * becomes a non-retryable failure: the same handler would produce it again.
+   */
+  private resultReport(taskId: string, fencingToken: string, value: unknown): TaskReport {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (error) {
+      return this.failReport(taskId, fencingToken, `the task's result cannot be sent as JSON: ${messageOf(error)}`, false);
+    }
+    if (json === undefined) return { event: 'task.result', payload: { task_id: taskId, fencing_token: fencingToken } };
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.maxReportBytes) {
+      return this.failReport(taskId, fencingToken, `the task's result is ${bytes} bytes of JSON, more than the ${this.maxReportBytes} a report may carry`, false);
+    }
+    return { event: 'task.result', payload: { task_id: taskId, fencing_token: fencingToken, result: JSON.parse(json) as unknown } };
+  }
+
+  private failReport(taskId: string, fencingToken: string, error: string, retryable: boolean): TaskReport {
+    return { event: 'task.fail', payload: { task_id: taskId, fencing_token: fencingToken, error: clip(error), retryable } };
+  }
+
+  /** Stops the attempt's handler (abort with `reason`) and forgets it: nothing about it is reported any more. */
+  private dropAttempt(attempt: ActiveAttempt, why: 'cancelled' | 'superseded', reason: Error): void {
+    if (attempt.ended) return;
+    const { id } = attempt.task;
+    attempt.ended = true;
+    attempt.dropped = why;
+    clearTimeout(attempt.timeoutTimer);
+    attempt.progress.close();
+    if (this.attempts.get(id) === attempt) this.attempts.delete(id);
+    if (attempt.remote) {
+      this.recentAttempts.remember(id, attempt.info.fencingToken);
+      this.outbox.drop(id, attempt.info.fencingToken);
+    }
+    this.tracker.abandon(id, reason);
+  }
+
+  private onProgress(attempt: ActiveAttempt, percent: number, message: string | undefined): void {
+    if (attempt.ended) return;
+    const clamped = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+    const text = message === undefined ? undefined : clip(String(message), MAX_PROGRESS_MESSAGE_LENGTH);
+    this.notify('task-progress', { taskId: attempt.task.id, percent: clamped, ...(text === undefined ? {} : { message: text }) });
+    if (!attempt.remote) return;
+    attempt.progress.push({
+      task_id: attempt.task.id,
+      fencing_token: attempt.info.fencingToken,
+      percent: clamped,
+      ...(text === undefined ? {} : { message: text }),
+    });
+  }
+
+  /** Fire and forget: progress is a snapshot, and one that cannot go out now is stale by the time it could. */
+  private sendProgress(payload: TaskProgressPayload): void {
+    const socket = this.socket;
+    if (!socket?.connected || !this.sessionReady) return;
+    socket
+      .timeout(this.reportTimeoutMs)
+      .emitWithAck('task.progress', payload)
+      .then(
+        (response) => {
+          if (response.ok) return;
+          const attemptGone = isAttemptGone(response.error);
+          if (attemptGone || response.error.code === 'validation_failed') {
+            this.onReportRefused('task.progress', payload.task_id, payload.fencing_token, response.error, attemptGone);
+          } else {
+            this.logger.debug({ task_id: payload.task_id, code: response.error.code }, 'progress report refused');
+          }
+        },
+        () => undefined,
+      );
+  }
+
+  private async sendReport(report: TaskReport): Promise<SendOutcome> {
+    const socket = this.socket;
+    // Never queue a report on a disconnected socket: socket.io would flush it on reconnect,
+    // before the new registration. It waits in the outbox for resume() instead.
+    if (!socket?.connected || !this.sessionReady) return { kind: 'offline' };
+    let response: AckResponse<TaskReportAck>;
+    try {
+      response = await this.emitReport(socket, report);
+    } catch {
+      // Judged by the state now, not at sending: resume() may already have run for a new connection.
+      return this.socket?.connected && this.sessionReady ? { kind: 'no-answer' } : { kind: 'offline' };
+    }
+    return response.ok ? { kind: 'ok' } : { kind: 'refused', error: response.error };
+  }
+
+  private emitReport(socket: AgentSocket, report: TaskReport): Promise<AckResponse<TaskReportAck>> {
+    const timed = socket.timeout(this.reportTimeoutMs);
+    switch (report.event) {
+      case 'task.ack':
+        return timed.emitWithAck('task.ack', report.payload);
+      case 'task.result':
+        return timed.emitWithAck('task.result', report.payload);
+      case 'task.fail':
+        return timed.emitWithAck('task.fail', report.payload);
+    }
+  }
+
+  private onReportRefused(event: ReportRejection['event'], taskId: string, fencingToken: string, error: AckError, attemptGone: boolean): void {
+    const fields = { event, task_id: taskId, fencing_token: fencingToken, code: error.code, error: error.message };
+    if (attemptGone) {
+      // The coordinator has given the attempt up (timed out, reassigned, task gone): whatever
+      // this agent still does for it is wasted.
+      this.logger.info(fields, 'the coordinator no longer counts this attempt as ours; dropping it');
+      const attempt = this.attempts.get(taskId);
+      if (attempt?.remote && attempt.info.fencingToken === fencingToken) {
+        this.dropAttempt(attempt, 'superseded', new TaskSupersededError(taskId, fencingToken));
+      } else {
+        this.outbox.drop(taskId, fencingToken);
+        this.recentAttempts.remember(taskId, fencingToken);
+      }
+    } else {
+      this.logger.warn({ ...fields, details: error.details }, 'the coordinator refused a task report');
+      if (event === 'task.result') {
+        // Otherwise the task would sit in flight until its timeout for a result that can never be stored.
+        this.outbox.add(this.failReport(taskId, fencingToken, `the coordinator refused the task's result: ${error.message}`, false));
+      }
+    }
+    this.notify('report-rejected', { event, taskId, fencingToken, error });
+  }
+
+  /** Emits to the program's listeners; one that throws must not break the task bookkeeping around it. */
+  private notify<E extends 'task-started' | 'task-progress' | 'task-finished' | 'report-rejected'>(event: E, ...args: AgentClientEvents[E]): void {
+    try {
+      (this.emit as (name: E, ...values: AgentClientEvents[E]) => boolean)(event, ...args);
+    } catch (error) {
+      this.logger.error({ event, error: messageOf(error) }, 'an event listener threw');
+    }
+  }
+
+  // ---- heartbeats and stop ------------------------------------------------------------------
+
   private async sendHeartbeat(timeoutMs: number): Promise<void> {
     const socket = this.socket;
     // Never queue a heartbeat on a disconnected socket: socket.io would flush it on reconnect,
     // before the new registration.
-    if (!socket?.connected || this.state !== 'registered') return;
+    if (!socket?.connected || !this.sessionReady) return;
     const generation = this.connectionGeneration;
     const payload = this.heartbeatPayload();
     let response;
@@ -416,7 +856,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
       }
       return;
     }
-    if (generation !== this.connectionGeneration || this.stopping) return;
+    if (generation !== this.connectionGeneration || this.state === 'stopped') return;
     if (response.ok) {
       // The backoff restarts only once a connection has proved stable: the first heartbeat goes
       // out right at registration, so the second ack shows it survived a whole interval. Resetting
@@ -436,7 +876,8 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     if (response.error.code === 'not_registered') {
       // The server lost track of this connection's registration: register again on it.
       this.heartbeats.stop();
-      this.state = 'connecting';
+      this.sessionReady = false;
+      if (!this.stopping) this.state = 'connecting';
       void this.register(socket, generation);
     }
   }
@@ -447,7 +888,9 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
       status: this.tracker.isBusy ? 'busy' : 'idle',
       cpu_percent: resources.cpu_percent,
       memory_mb: resources.memory_mb,
-      // Tasks accepted and not finished; every accepted task runs at once (see TaskTracker).
+      // Attempts accepted and not finished; every accepted attempt runs at once (see
+      // TaskTracker). Cancelled and superseded ones are not counted, even if their handler
+      // has not noticed yet: the coordinator has taken them back.
       queue_depth: this.tracker.runningCount,
       current_task_id: this.tracker.currentTaskId,
     };
@@ -460,19 +903,39 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
 
   private async drainAndClose(info: StopInfo): Promise<void> {
     this.state = 'stopping';
-    this.heartbeats.stop();
     clearTimeout(this.reconnectTimer);
-    // A connection lost while draining is not worth re-establishing.
+    // A connection lost while draining is not worth re-establishing: the coordinator fails the
+    // attempts of a disconnected agent, so their outcomes would be refused anyway.
     this.socket?.io.reconnection(false);
     this.firstRegistration?.reject(info.error ?? new AgentStoppedError(info.reason));
+    // Heartbeats go on while draining, so the coordinator does not take the agent for dead
+    // (and fail its attempts) while it finishes them.
+    const deadline = performance.now() + this.stopTimeoutMs;
     if (this.tracker.isBusy) {
       this.logger.debug({ running: this.tracker.runningTaskIds, timeout_ms: this.stopTimeoutMs }, 'waiting for running tasks');
       const drained = await this.tracker.waitForIdle(this.stopTimeoutMs);
       if (!drained) {
         const aborted = this.tracker.abortAll(new AgentStoppedError(info.reason));
         this.logger.warn({ aborted, timeout_ms: this.stopTimeoutMs }, 'tasks still running at the stop deadline; aborted');
+        // Handlers that honour the signal settle at once; their (retryable) failures then go
+        // out with the other reports, so the coordinator retries them without waiting.
+        await this.tracker.waitForIdle(ABORTED_SETTLE_MS);
       }
     }
+    await this.flushReports(deadline);
+    this.heartbeats.stop();
+    for (const attempt of this.attempts.values()) {
+      clearTimeout(attempt.timeoutTimer);
+      attempt.progress.close();
+    }
+    const undelivered = this.outbox.close();
+    if (undelivered.length > 0) {
+      this.logger.warn(
+        { reports: undelivered.map((report) => ({ event: report.event, task_id: report.payload.task_id })) },
+        'task reports not acknowledged before closing; the coordinator recovers those attempts when the agent disconnects',
+      );
+    }
+    this.sessionReady = false;
     const socket = this.socket;
     socket?.disconnect();
     socket?.removeAllListeners();
@@ -481,4 +944,38 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     this.logger.debug({ reason: info.reason, initiator: info.initiator }, 'stopped');
     this.emit('stopped', info);
   }
+
+  /**
+   * Waits until the coordinator has every report, for what is left of the stop budget (at
+   * least one report timeout, so an outcome that came at the last moment still gets a try),
+   * and not at all without a registered connection: none is coming back while stopping.
+   */
+  private async flushReports(deadline: number): Promise<void> {
+    const socket = this.socket;
+    if (this.outbox.size === 0 || !socket?.connected || !this.sessionReady) return;
+    const budgetMs = Math.max(deadline - performance.now(), this.reportTimeoutMs);
+    this.logger.debug({ pending_reports: this.outbox.size, timeout_ms: Math.round(budgetMs) }, 'delivering task reports before closing');
+    let onDisconnect: (() => void) | undefined;
+    const disconnected = new Promise<boolean>((resolve) => {
+      onDisconnect = () => resolve(false);
+      socket.once('disconnect', onDisconnect);
+    });
+    await Promise.race([this.outbox.whenEmpty(budgetMs), disconnected]);
+    if (onDisconnect) socket.off('disconnect', onDisconnect);
+  }
+}
+
+function attemptInfoOf(assignment: Assignment): TaskAttemptInfo {
+  return {
+    fencingToken: assignment.fencingToken,
+    attempt: assignment.attempt,
+    maxAttempts: assignment.maxAttempts,
+    swarmId: assignment.swarmId,
+    priority: assignment.priority,
+    timeoutMs: assignment.timeoutMs,
+  };
+}
+
+function startedInfoOf(task: Pick<AgentTask, 'id' | 'type'>, info: TaskAttemptInfo): TaskStartedInfo {
+  return { taskId: task.id, taskType: task.type, fencingToken: info.fencingToken, attempt: info.attempt, swarmId: info.swarmId };
 }

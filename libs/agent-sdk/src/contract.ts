@@ -17,4 +17,12 @@ export type {
   RegisterPayload,
   ReportableAgentStatus,
   StopPayload,
+  TaskAckPayload,
+  TaskAssignPayload,
+  TaskCancelPayload,
+  TaskFailPayload,
+  TaskProgressPayload,
+  TaskReportAck,
+  TaskReportBase,
+  TaskResultPayload,
 } from '../../contracts/src/agent-socket';

@@ -61,3 +61,57 @@ export class DuplicateTaskError extends Error {
     this.name = 'DuplicateTaskError';
   }
 }
+
+/**
+ * Thrown by a task handler to say the task cannot succeed however often it is retried (bad
+ * input, a resource that does not exist): the failure goes to the coordinator with
+ * retryable=false, so the task fails now instead of using up its attempts. Any other error
+ * is reported as retryable. An error from elsewhere carrying `retryable: false` counts too.
+ */
+export class NonRetryableTaskError extends Error {
+  readonly retryable = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NonRetryableTaskError';
+  }
+}
+
+/** The abort reason when the coordinator cancels the attempt a handler runs. */
+export class TaskCancelledError extends Error {
+  constructor(
+    readonly taskId: string,
+    readonly reason: string,
+  ) {
+    super(`task ${taskId} was cancelled by the coordinator: ${reason}`);
+    this.name = 'TaskCancelledError';
+  }
+}
+
+/** The abort reason when a newer attempt of the same task replaced the one a handler runs. */
+export class TaskSupersededError extends Error {
+  constructor(
+    readonly taskId: string,
+    readonly fencingToken: string,
+  ) {
+    super(`attempt ${fencingToken} of task ${taskId} was superseded`);
+    this.name = 'TaskSupersededError';
+  }
+}
+
+/** The abort reason when a handler runs past the task's timeout_ms. */
+export class TaskTimeoutError extends Error {
+  constructor(
+    readonly taskId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`task ${taskId} did not finish within its timeout of ${timeoutMs} ms`);
+    this.name = 'TaskTimeoutError';
+  }
+}
+
+/** True when a handler's error says retrying cannot help (see NonRetryableTaskError). */
+export function isNonRetryable(error: unknown): boolean {
+  if (error instanceof NonRetryableTaskError) return true;
+  return typeof error === 'object' && error !== null && 'retryable' in error && error.retryable === false;
+}

@@ -82,3 +82,31 @@ describe('TaskTracker', () => {
     expect(new TaskTracker().abort('nope')).toBe(false);
   });
 });
+
+describe('TaskTracker.abandon', () => {
+  it('aborts the run and stops counting it at once, so the id can run again', async () => {
+    const tracker = new TaskTracker();
+    let oldSignal: AbortSignal | undefined;
+    const old = controllable();
+    const oldRun = tracker.run('task-1', (signal) => {
+      oldSignal = signal;
+      return old.done;
+    });
+    const idle = tracker.waitForIdle(1_000);
+    expect(tracker.abandon('task-1', new Error('replaced'))).toBe(true);
+    expect(oldSignal?.aborted).toBe(true);
+    expect(tracker.isBusy).toBe(false);
+    await expect(idle).resolves.toBe(true);
+
+    const fresh = controllable();
+    const freshRun = tracker.run('task-1', () => fresh.done);
+    // The abandoned run settling later does not end the new one's tracking.
+    old.finish('late');
+    await oldRun;
+    expect(tracker.currentTaskId).toBe('task-1');
+    fresh.finish('new');
+    await expect(freshRun).resolves.toBe('new');
+    expect(tracker.isBusy).toBe(false);
+    expect(tracker.abandon('task-1')).toBe(false);
+  });
+});

@@ -34,7 +34,8 @@ export class TaskTracker {
 
   /**
    * Runs `work` as task `taskId`, counted until it settles (resolved or rejected). The signal
-   * aborts when `abort`/`abortAll` is called for it. A task id already running is refused.
+   * aborts when `abort`/`abandon`/`abortAll` is called for it. A task id already running is
+   * refused.
    */
   async run<T>(taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.running.has(taskId)) throw new DuplicateTaskError(taskId);
@@ -43,8 +44,11 @@ export class TaskTracker {
     try {
       return await work(controller.signal);
     } finally {
-      this.running.delete(taskId);
-      if (this.running.size === 0) this.notifyIdle();
+      // An abandoned run is no longer in the map, and a newer run of the same id may be.
+      if (this.running.get(taskId) === controller) {
+        this.running.delete(taskId);
+        if (this.running.size === 0) this.notifyIdle();
+      }
     }
   }
 
@@ -52,6 +56,21 @@ export class TaskTracker {
     const controller = this.running.get(taskId);
     if (!controller) return false;
     controller.abort(reason);
+    return true;
+  }
+
+  /**
+   * Aborts the run and stops counting it at once, even if its work has not settled yet: for
+   * a run nobody wants the outcome of any more (cancelled, or replaced by a newer attempt of
+   * the same task). The id is free again, and the agent does not report itself busy with work
+   * the coordinator has already taken back.
+   */
+  abandon(taskId: string, reason?: unknown): boolean {
+    const controller = this.running.get(taskId);
+    if (!controller) return false;
+    this.running.delete(taskId);
+    controller.abort(reason);
+    if (this.running.size === 0) this.notifyIdle();
     return true;
   }
 

@@ -1,15 +1,15 @@
-import type { TaskContext } from '@swarm/agent-sdk';
+import { createHash } from 'node:crypto';
+import { NonRetryableTaskError } from '@swarm/agent-sdk';
 import { createExecutor, EXECUTOR_NAMES } from '.';
-
-function contextFor(taskId: string, signal: AbortSignal = new AbortController().signal) {
-  const progress: Array<[number, string | undefined]> = [];
-  const context: TaskContext = { taskId, signal, progress: (percent, message) => progress.push([percent, message]) };
-  return { context, progress };
-}
+import { contextFor } from './test-context';
 
 describe('executors', () => {
-  it('are echo and sleep', () => {
-    expect(EXECUTOR_NAMES).toEqual(['echo', 'sleep']);
+  it('are echo, sleep, hash, http and llm', () => {
+    expect(EXECUTOR_NAMES).toEqual(['echo', 'sleep', 'hash', 'http', 'llm']);
+  });
+
+  it('llm cannot be created without its settings', () => {
+    expect(() => createExecutor('llm', { sleepMs: 0 })).toThrow(/llm settings/);
   });
 
   it('echo returns the payload', async () => {
@@ -43,5 +43,36 @@ describe('executors', () => {
     const running = sleep.execute({ id: 't1', type: 'any', payload: null }, contextFor('t1', controller.signal).context);
     controller.abort();
     await expect(running).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('hash answers the sha256 chain of the data, reporting progress along the way', async () => {
+    const hash = createExecutor('hash', { sleepMs: 0 });
+    let expected = createHash('sha256').update('swarm', 'utf8').digest();
+    for (let round = 1; round < 50_000; round++) expected = createHash('sha256').update(expected).digest();
+    const { context, progress } = contextFor('t1');
+
+    await expect(hash.execute({ id: 't1', type: 'any', payload: { data: 'swarm', iterations: 50_000 } }, context)).resolves.toEqual({
+      algorithm: 'sha256',
+      iterations: 50_000,
+      digest: expected.toString('hex'),
+    });
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress.at(-1)).toEqual([100, undefined]);
+    await expect(hash.execute({ id: 't2', type: 'any', payload: { data: 'swarm' } }, contextFor('t2').context)).resolves.toMatchObject({
+      iterations: 1,
+      digest: createHash('sha256').update('swarm').digest('hex'),
+    });
+  });
+
+  it('hash refuses a bad payload for good, and stops when aborted', async () => {
+    const hash = createExecutor('hash', { sleepMs: 0 });
+    const refused = hash.execute({ id: 't1', type: 'any', payload: { data: 5, iterations: 0 } }, contextFor('t1').context);
+    await expect(refused).rejects.toBeInstanceOf(NonRetryableTaskError);
+    await expect(refused).rejects.toThrow(/payload\.data: .*; payload\.iterations: /);
+
+    const controller = new AbortController();
+    const running = hash.execute({ id: 't2', type: 'any', payload: { data: 'x', iterations: 10_000_000 } }, contextFor('t2', controller.signal).context);
+    setTimeout(() => controller.abort(new Error('cancelled')), 20);
+    await expect(running).rejects.toThrow('cancelled');
   });
 });

@@ -11,6 +11,10 @@ import {
   type HeartbeatPayload,
   type RegisteredInfo,
   type RegisterPayload,
+  type TaskAssignPayload,
+  type TaskCancelPayload,
+  type TaskReportAck,
+  type TaskReportBase,
 } from '../contract';
 
 type AgentServer = Server<AgentClientToServerEvents, AgentServerToClientEvents>;
@@ -28,10 +32,27 @@ export interface ReceivedHeartbeat {
   receivedAt: number;
 }
 
+export type ReportEvent = 'task.ack' | 'task.progress' | 'task.result' | 'task.fail';
+
+/** A task report as the server received it; `payload` holds the event's fields (result, error, percent...). */
+export interface ReceivedReport {
+  socket: TestAgentSocket;
+  event: ReportEvent;
+  payload: TaskReportBase & Record<string, unknown>;
+  /** performance.now() when the server received it. */
+  receivedAt: number;
+  /** What the server answered (set before the 'report' event fires). */
+  answer: ReportAnswer;
+}
+
+/** How the server answers a report: acknowledged, never answered (a lost ack), or refused with this error. */
+export type ReportAnswer = 'ok' | 'no-answer' | AckError;
+
 interface TestCoordinatorEvents {
   connection: [socket: TestAgentSocket];
   register: [registration: ReceivedRegistration];
   heartbeat: [heartbeat: ReceivedHeartbeat];
+  report: [report: ReceivedReport];
   disconnect: [socket: TestAgentSocket, reason: string];
 }
 
@@ -43,8 +64,9 @@ export interface TestCoordinatorOptions {
 
 /**
  * A minimal in-process coordinator speaking the /agents contract over a real socket.io
- * server on 127.0.0.1 and a free port: handshake token check, agent.register and
- * agent.heartbeat acks, and helpers to push agent.stop / agent.error or drop the connection.
+ * server on 127.0.0.1 and a free port: handshake token check, agent.register, agent.heartbeat
+ * and task report acks (answers chosen by the test), and helpers to push task.assign /
+ * task.cancel / agent.stop / agent.error or drop the connection.
  * For testing agent programs without the real service; not part of the SDK's public API.
  * Behaviour switches are plain fields, so a test can change them mid-run.
  */
@@ -55,9 +77,15 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
   registrationError: AckError | undefined;
   /** When false, heartbeats are received but never acknowledged. */
   answerHeartbeats = true;
+  /** Decides the answer to each task report; acknowledges everything by default. */
+  answerReport: (report: Omit<ReceivedReport, 'answer'>) => ReportAnswer = () => 'ok';
   readonly registrations: ReceivedRegistration[] = [];
   readonly heartbeats: ReceivedHeartbeat[] = [];
+  readonly reports: ReceivedReport[] = [];
   readonly agentId = '0190b6a0-0000-7000-8000-000000000001';
+
+  /** Fencing tokens handed out by assign(), growing like the real counter. */
+  private lastFencingToken = 0;
 
   private readonly registeredSockets = new WeakSet<TestAgentSocket>();
 
@@ -129,6 +157,11 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
         ack(this.registerAnswer(socket, payload));
         this.emit('register', registration);
       });
+      for (const event of ['task.ack', 'task.progress', 'task.result', 'task.fail'] as const) {
+        socket.on(event, (payload: TaskReportBase, ack: (response: AckResponse<TaskReportAck>) => void) => {
+          this.onReport(socket, event, payload, ack);
+        });
+      }
       socket.on('agent.heartbeat', (payload, ack) => {
         const heartbeat = { socket, payload, receivedAt: performance.now() };
         this.heartbeats.push(heartbeat);
@@ -141,6 +174,53 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
         ack({ ok: true, data: { received_at: Date.now(), heartbeat_interval_ms: this.heartbeatIntervalMs } });
       });
     });
+  }
+
+  /**
+   * Sends task.assign for a new attempt (fencing token from a growing counter unless given)
+   * to `socket`, by default the only connected one. Returns the payload sent.
+   */
+  assign(overrides: Partial<TaskAssignPayload> = {}, socket: TestAgentSocket | undefined = this.connectedSockets()[0]): TaskAssignPayload {
+    if (!socket) throw new Error('test coordinator: no agent connected to assign a task to');
+    const fencingToken = overrides.fencing_token ?? String(++this.lastFencingToken);
+    this.lastFencingToken = Math.max(this.lastFencingToken, Number(fencingToken) || 0);
+    const payload: TaskAssignPayload = {
+      task_id: `task-${this.lastFencingToken}`,
+      swarm_id: 'swarm-a',
+      task_type: 'echo',
+      payload: null,
+      priority: 5,
+      attempt: 1,
+      max_attempts: 3,
+      timeout_ms: 60_000,
+      ack_deadline: Date.now() + 10_000,
+      ...overrides,
+      fencing_token: fencingToken,
+    };
+    socket.emit('task.assign', payload);
+    return payload;
+  }
+
+  cancel(payload: TaskCancelPayload, socket: TestAgentSocket | undefined = this.connectedSockets()[0]): void {
+    if (!socket) throw new Error('test coordinator: no agent connected to cancel a task on');
+    socket.emit('task.cancel', payload);
+  }
+
+  /** Reports received so far, optionally only those of one event and/or task. */
+  reportsOf(event?: ReportEvent, taskId?: string): ReceivedReport[] {
+    return this.reports.filter((report) => (event === undefined || report.event === event) && (taskId === undefined || report.payload.task_id === taskId));
+  }
+
+  private onReport(socket: TestAgentSocket, event: ReportEvent, payload: TaskReportBase, ack: (response: AckResponse<TaskReportAck>) => void): void {
+    const received = { socket, event, payload: payload as TaskReportBase & Record<string, unknown>, receivedAt: performance.now() };
+    const answer: ReportAnswer = this.registeredSockets.has(socket)
+      ? this.answerReport(received)
+      : { code: 'not_registered', message: 'register before sending task reports' };
+    const report: ReceivedReport = { ...received, answer };
+    this.reports.push(report);
+    if (answer === 'ok') ack({ ok: true, data: { task_id: payload.task_id, received_at: Date.now() } });
+    else if (answer !== 'no-answer') ack({ ok: false, error: answer });
+    this.emit('report', report);
   }
 
   /** Forgets that a socket registered, as a server that lost its state would. */
