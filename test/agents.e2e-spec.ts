@@ -256,16 +256,17 @@ describe('agents: registry, gateway, heartbeats and health', () => {
       await events.waitFor((e) => e.type === 'agent_connected');
       const owner = (await stack.db.query('SELECT owner_id FROM swarms WHERE id = $1', [swarmId])).rows[0].owner_id;
       const task = await stack.db.query(
-        `INSERT INTO tasks (id, owner_id, swarm_id, task_type, payload, required_capabilities, status, timeout_ms, assigned_agent_id, updated_at)
-         VALUES (gen_random_uuid(), $1, $2, 'echo', '{}', '{}', 'running', 1000, $3, now()) RETURNING id`,
+        `INSERT INTO tasks (id, owner_id, swarm_id, task_type, payload, required_capabilities, status, timeout_ms, assigned_agent_id, fencing_token, attempt_count, updated_at)
+         VALUES (gen_random_uuid(), $1, $2, 'echo', '{}', '{}', 'running', 1000, $3, 1, 1, now()) RETURNING id`,
         [owner, swarmId, agent.id],
       );
       socket.close();
       const failed = await events.waitFor((e) => e.type === 'agent_failed' && e.agent_id === agent.id);
       expect(failed.data.tasks_released).toBe(1);
       const row = await stack.db.query('SELECT status, assigned_agent_id, wait_reason FROM tasks WHERE id = $1', [task.rows[0].id]);
-      expect(row.rows[0]).toMatchObject({ status: 'pending', assigned_agent_id: null });
-      expect(row.rows[0].wait_reason).toMatch(/handed back/);
+      // Straight back to the queue (no backoff: the agent failed, not the task).
+      expect(row.rows[0]).toMatchObject({ status: 'queued', assigned_agent_id: null });
+      expect(row.rows[0].wait_reason).toMatch(/retry 2\/3 after: agent lost/);
     });
   });
 

@@ -72,6 +72,8 @@ export async function createIsolatedEnvironment(overrides: Record<string, string
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     LOG_PRETTY: 'false',
     BODY_LIMIT_BYTES: String(64 * 1024),
+    // Test files run in parallel: no worker binds the default metrics port unless a test asks for one.
+    WORKER_METRICS_PORT: '0',
     ...overrides,
   };
   return {

@@ -5,6 +5,10 @@ import { JwtModule } from '@nestjs/jwt';
 import type { AppConfig } from '@swarm/config';
 import { Queues } from '@swarm/messaging';
 import { PlatformModule } from '@swarm/platform';
+import { TaskEngineModule } from '@swarm/task-engine';
+import { TasksController } from './tasks/tasks.controller';
+import { CancelTask } from './tasks/use-cases/cancel-task';
+import { SubmitTasks } from './tasks/use-cases/submit-tasks';
 import { AgentsController } from './agents/agents.controller';
 import { SwarmAgentsController } from './agents/swarm-agents.controller';
 import { AgentFactory } from './agents/use-cases/create-agent';
@@ -24,6 +28,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { AgentsGateway } from './gateway/agents.gateway';
 import { EventsGateway } from './gateway/events.gateway';
 import { HealthController } from './health/health.controller';
+import { ApiMetricsModule } from './metrics/metrics.module';
 import { ReadinessService } from './health/readiness.service';
 import { SwarmsController } from './swarms/swarms.controller';
 import { CreateSwarm } from './swarms/use-cases/create-swarm';
@@ -41,10 +46,12 @@ export class ApiModule {
       imports: [
         PlatformModule.forRoot(config, API_SERVICE_NAME),
         JwtModule.register({}),
+        ApiMetricsModule,
+        TaskEngineModule,
         // The api only produces these jobs; the worker consumes them.
         BullModule.registerQueue({ name: Queues.SwarmLifecycle }, { name: Queues.AgentHealth }),
       ],
-      controllers: [HealthController, AuthController, OwnersController, SwarmsController, SwarmAgentsController, AgentsController],
+      controllers: [HealthController, AuthController, OwnersController, SwarmsController, SwarmAgentsController, AgentsController, TasksController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
@@ -65,6 +72,8 @@ export class ApiModule {
         ListSwarmAgents,
         GetSwarmAgent,
         GetSwarmHealth,
+        SubmitTasks,
+        CancelTask,
         AgentsGateway,
         EventsGateway,
       ],

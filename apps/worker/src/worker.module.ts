@@ -1,15 +1,27 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import type { AppConfig, WorkerRole } from '@swarm/config';
+import { TaskMetricsRepository } from '@swarm/db';
 import { Queues } from '@swarm/messaging';
 import { PlatformModule } from '@swarm/platform';
+import { TaskEngineModule } from '@swarm/task-engine';
 import { AgentHealthProcessor } from './agent-health/agent-health.processor';
 import { AgentHealthService } from './agent-health/agent-health.service';
 import { InFlightWork } from './agent-health/in-flight-work';
 import { HeartbeatPersister } from './heartbeats/heartbeat-persister';
+import { MetricsRollupProcessor } from './metrics/metrics-rollup.processor';
+import { RollUpSwarmMetrics } from './metrics/roll-up-swarm-metrics';
+import { WorkerMetricsServer } from './metrics/worker-metrics-server';
 import { SwarmLifecycleProcessor } from './swarm-lifecycle/swarm-lifecycle.processor';
 import { TeardownSwarm } from './swarm-lifecycle/teardown-swarm';
 import { RedisPolicyGuard } from './redis-policy.guard';
+import { AttemptExpiry } from './tasks/attempt-expiry';
+import { DispatchCycle } from './tasks/dispatch-cycle';
+import { SwarmRosterCache } from './tasks/swarm-roster';
+import { TaskDistributor } from './tasks/task-distributor';
+import { TaskMaintenanceProcessor } from './tasks/task-maintenance.processor';
+import { TaskReconciler } from './tasks/task-reconciler';
+import { TaskReportProcessor } from './tasks/task-report-processor';
 
 export const WORKER_SERVICE_NAME = 'swarm-worker';
 
@@ -19,6 +31,11 @@ const ROLE_PROVIDERS: Record<WorkerRole, { queue?: string; providers: Provider[]
   'health-monitor': { queue: Queues.AgentHealth, providers: [AgentHealthProcessor, AgentHealthService, InFlightWork] },
   // Not a queue: a consumer group on the heartbeat stream.
   'heartbeat-persister': { providers: [HeartbeatPersister] },
+  // Not queues: a blocking loop on the dispatch signal set, and a consumer group on the report stream.
+  'task-distributor': { providers: [TaskDistributor, DispatchCycle, SwarmRosterCache] },
+  'task-reports': { providers: [TaskReportProcessor] },
+  'task-maintenance': { queue: Queues.TaskMaintenance, providers: [TaskMaintenanceProcessor, AttemptExpiry, TaskReconciler] },
+  'metrics-rollup': { queue: Queues.MetricsRollup, providers: [MetricsRollupProcessor, RollUpSwarmMetrics, TaskMetricsRepository] },
 };
 
 @Module({})
@@ -29,9 +46,11 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         PlatformModule.forRoot(config, WORKER_SERVICE_NAME),
+        TaskEngineModule,
         ...roles.filter((role) => role.queue).map((role) => BullModule.registerQueue({ name: role.queue! })),
       ],
-      providers: [RedisPolicyGuard, ...roles.flatMap((role) => role.providers)],
+      // WorkerMetricsServer: GET /metrics for Prometheus, whatever the roles (WORKER_METRICS_PORT, 0 = off).
+      providers: [RedisPolicyGuard, WorkerMetricsServer, ...roles.flatMap((role) => role.providers)],
     };
   }
 }

@@ -23,7 +23,8 @@ describe('loadConfig', () => {
     expect(config.redis.keyPrefix).toBe('swarm');
     expect(config.auth.jwtTtlSeconds).toBe(900);
     expect(config.log.pretty).toBe(true); // development by default
-    expect(config.worker.roles).toEqual(['swarm-lifecycle', 'health-monitor', 'heartbeat-persister']);
+    expect(config.worker.roles).toEqual(expect.arrayContaining(['swarm-lifecycle', 'health-monitor', 'heartbeat-persister', 'metrics-rollup']));
+    expect(config.worker.metricsPort).toBe(18001);
   });
 
   it('names every missing required variable', () => {
@@ -42,6 +43,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...VALID, LOG_PRETTY: 'maybe' })[0]).toMatch(/^LOG_PRETTY:/);
     expect(problemsOf({ ...VALID, BOOTSTRAP_ADMIN_KEY: 'admin' })[0]).toMatch(/^BOOTSTRAP_ADMIN_KEY:/);
     expect(problemsOf({ ...VALID, WORKER_ROLES: 'swarm-lifecycle,bogus' })[0]).toMatch(/^WORKER_ROLES: unknown role\(s\) "bogus"/);
+    expect(problemsOf({ ...VALID, WORKER_METRICS_PORT: '70000' })[0]).toMatch(/^WORKER_METRICS_PORT:/);
+  });
+
+  it('maps the worker settings', () => {
+    const config = loadConfig({ ...VALID, WORKER_ROLES: 'metrics-rollup', WORKER_METRICS_PORT: '0' });
+    expect(config.worker).toEqual({ roles: ['metrics-rollup'], metricsPort: 0 });
   });
 
   it('returns a frozen object', () => {

@@ -24,7 +24,12 @@ export interface AppConfig {
   };
   readonly heartbeatBatchSize: number;
   readonly shutdownTimeoutMs: number;
-  readonly worker: { roles: WorkerRole[] };
+  readonly tasks: { ackTimeoutMs: number };
+  readonly worker: {
+    roles: WorkerRole[];
+    /** Port of the worker's Prometheus endpoint (bound on http.host); 0 = no endpoint. */
+    metricsPort: number;
+  };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -59,7 +64,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
     heartbeatBatchSize: c.HEARTBEAT_BATCH_SIZE,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
-    worker: { roles: c.WORKER_ROLES },
+    tasks: { ackTimeoutMs: c.TASK_ACK_TIMEOUT_MS },
+    worker: { roles: c.WORKER_ROLES, metricsPort: c.WORKER_METRICS_PORT },
   });
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const WORKER_ROLES = ['swarm-lifecycle', 'health-monitor', 'heartbeat-persister'] as const;
+export const WORKER_ROLES = ['swarm-lifecycle', 'health-monitor', 'heartbeat-persister', 'metrics-rollup', 'task-distributor', 'task-reports', 'task-maintenance'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 const booleanFlag = z
@@ -44,11 +44,15 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_PRETTY: booleanFlag.optional(),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
-  SOCKET_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+  SOCKET_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(512 * 1024),
   SOCKET_EVENTS_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(20),
   SOCKET_FLOOD_STRIKES: z.coerce.number().int().min(1).max(100_000).default(100),
   HEARTBEAT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** An assignment not acknowledged by the agent within this time is given to another agent. */
+  TASK_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Port of the worker's Prometheus endpoint (GET /metrics on HOST); 0 turns it off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(18001),
   WORKER_ROLES: z
     .string()
     .default(WORKER_ROLES.join(','))

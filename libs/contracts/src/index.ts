@@ -5,3 +5,6 @@ export * from './agent-socket';
 export * from './agent.dto';
 export * from './agent-socket.dto';
 export * from './heartbeat-validation';
+export * from './task.dto';
+export * from './task-report-validation';
+export * from './metrics.dto';

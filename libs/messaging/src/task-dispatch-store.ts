@@ -99,14 +99,14 @@ local function swarm_key(p, sid, suffix) return p .. ':swarm:' .. sid .. ':' .. 
 local function agent_key(p, aid, suffix) return p .. ':agent:' .. aid .. ':' .. suffix end
 `;
 
-// ARGV: prefix, swarmId, now, then per task: id, class, capabilities JSON, meta JSON, score
+// ARGV: prefix, swarmId, now, then per task: id, class, meta JSON, score
 const ENQUEUE = `${LUA_KEYS}
 local p, sid, now = ARGV[1], ARGV[2], ARGV[3]
-for i = 4, #ARGV, 5 do
+for i = 4, #ARGV, 4 do
   local id, cls = ARGV[i], ARGV[i + 1]
-  redis.call('HSET', swarm_key(p, sid, 'classes'), cls, ARGV[i + 2])
-  redis.call('HSET', swarm_key(p, sid, 'meta'), id, ARGV[i + 3])
-  redis.call('ZADD', swarm_key(p, sid, 'ready:' .. cls), ARGV[i + 4], id)
+  redis.call('HSET', swarm_key(p, sid, 'classes'), cls, '1')
+  redis.call('HSET', swarm_key(p, sid, 'meta'), id, ARGV[i + 2])
+  redis.call('ZADD', swarm_key(p, sid, 'ready:' .. cls), ARGV[i + 3], id)
 end
 redis.call('ZADD', p .. ':dispatch:due', 'NX', now, sid)
 return 1`;
@@ -130,10 +130,9 @@ for _, member in ipairs(due) do
   local sid, id = string.sub(member, 1, sep - 1), string.sub(member, sep + 1)
   local raw = redis.call('HGET', swarm_key(p, sid, 'meta'), id)
   if raw then
+    -- Only read: cjson would re-encode an empty capability list as an object.
     local m = cjson.decode(raw)
-    m.q = now
-    redis.call('HSET', swarm_key(p, sid, 'meta'), id, cjson.encode(m))
-    redis.call('HSET', swarm_key(p, sid, 'classes'), m.k, cjson.encode(m.c))
+    redis.call('HSET', swarm_key(p, sid, 'classes'), m.k, '1')
     redis.call('ZADD', swarm_key(p, sid, 'ready:' .. m.k), (10 - m.p) * ${PRIORITY_SPAN} + now, id)
     redis.call('ZADD', p .. ':dispatch:due', 'NX', now, sid)
   end
@@ -245,7 +244,7 @@ for i = 4, #ARGV do
     local raw = redis.call('HGET', swarm_key(p, sid, 'meta'), entries[j])
     if raw then
       local m = cjson.decode(raw)
-      redis.call('HSET', swarm_key(p, sid, 'classes'), m.k, cjson.encode(m.c))
+      redis.call('HSET', swarm_key(p, sid, 'classes'), m.k, '1')
       redis.call('ZADD', swarm_key(p, sid, 'ready:' .. m.k), entries[j + 1], entries[j])
       moved = moved + 1
     end
@@ -297,7 +296,7 @@ export class TaskDispatchStore {
     for (let start = 0; start < tasks.length; start += 500) {
       const args = [this.prefix, swarmId, String(now)];
       for (const t of tasks.slice(start, start + 500)) {
-        args.push(t.taskId, t.requirementClass, JSON.stringify(t.requiredCapabilities), encodeMeta(t), String(queueScore(t.priority, t.queuedAt)));
+        args.push(t.taskId, t.requirementClass, encodeMeta(t), String(queueScore(t.priority, t.queuedAt)));
       }
       await this.scripts.enqueue(...args);
     }

@@ -13,7 +13,7 @@ import {
   SwarmConfiguration,
   SwarmStatus,
 } from '@swarm/domain';
-import { AgentLive, AgentLiveState, SwarmEventBroadcaster } from '@swarm/messaging';
+import { AgentLive, AgentLiveState, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
 import { TaskEffects } from '@swarm/task-engine';
 import { InFlightWork } from './in-flight-work';
 
@@ -50,6 +50,7 @@ export class AgentHealthService {
     private readonly live: AgentLiveState,
     private readonly inFlight: InFlightWork,
     private readonly broadcaster: SwarmEventBroadcaster,
+    private readonly dispatch: TaskDispatchStore,
   ) {}
 
   /**
@@ -195,6 +196,8 @@ export class AgentHealthService {
       return true;
     });
     this.broadcaster.broadcast(events);
+    // A live agent again: work may be waiting for it.
+    if (changed) await this.dispatch.signal(memberships.map((m) => m.swarmId));
     if (changed) this.logger.log({ agentId: agent.id, from: agent.status, to }, eventType);
     return changed;
   }

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@swarm/config';
 import { CommittedAssignment, TaskTransitions } from '@swarm/db';
 import {
   AgentTypeStats,
@@ -14,8 +15,6 @@ import { SwarmRosterCache } from './swarm-roster';
 
 /** How many ready tasks per requirement class one cycle looks at. */
 const PEEK_PER_CLASS = 1_000;
-/** An assignment the agent has not acknowledged by then goes to someone else. */
-export const ACK_TIMEOUT_MS = 10_000;
 /** Agent statuses that may receive work (activated by the health monitor, not failed). */
 const WORKING_STATUSES = new Set(['starting', 'idle', 'busy']);
 
@@ -43,6 +42,7 @@ export class DispatchCycle {
     private readonly transitions: TaskTransitions,
     private readonly sockets: AgentSocketCommands,
     private readonly metrics: Metrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async run(swarmId: string): Promise<CycleOutcome> {
@@ -136,7 +136,7 @@ export class DispatchCycle {
     if (claimed.length === 0) return { assigned: 0, more };
     let committed: CommittedAssignment[];
     try {
-      committed = await this.transitions.commitAssignments(claimed, ACK_TIMEOUT_MS);
+      committed = await this.transitions.commitAssignments(claimed, this.config.tasks.ackTimeoutMs);
     } catch (error) {
       // Postgres refused the batch (down, or a bug): give the claims back so nothing waits for nothing.
       await this.store.releaseInFlight(claimed.map((c) => ({ agentId: c.agentId, taskId: c.taskId, fencingToken: c.fencingToken })));

@@ -37,6 +37,8 @@ export class TaskReconciler {
 
   async reconcile(now = Date.now()): Promise<ReconcileCounts> {
     const counts = { requeued: await this.requeueLost(now), released: await this.releaseSettledDependants(), droppedInFlight: await this.dropUnconfirmedInFlight() };
+    // A safety net for lost signals: every swarm with queued work gets a distributor cycle.
+    await this.store.signal(await this.transitions.swarmsWithQueuedTasks());
     if (counts.requeued + counts.released + counts.droppedInFlight > 0) this.logger.warn(counts, 'reconciler repaired task state');
     return counts;
   }

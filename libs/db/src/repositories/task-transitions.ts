@@ -496,6 +496,11 @@ export class TaskTransitions {
     return rows.map(toQueueable);
   }
 
+  async swarmsWithQueuedTasks(): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ swarm_id: string }[]>`SELECT DISTINCT swarm_id FROM tasks WHERE status = 'queued'`;
+    return rows.map((r) => r.swarm_id);
+  }
+
   /** Pending tasks whose prerequisites are all final: a lost release the reconciler repairs. */
   async pendingWithFinalPrerequisites(limit: number): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
