@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HistoryRepository, PrismaService } from '@swarm/db';
+import { HistoryRepository, PrismaService, TaskTransitions } from '@swarm/db';
+import { TaskEffects, TaskSettlement } from '@swarm/task-engine';
 import { SwarmEventType } from '@swarm/domain';
 import { SwarmEventBroadcaster, type SwarmTeardownJobData } from '@swarm/messaging';
 
@@ -24,9 +25,12 @@ export class TeardownSwarm {
     private readonly prisma: PrismaService,
     private readonly history: HistoryRepository,
     private readonly broadcaster: SwarmEventBroadcaster,
+    private readonly transitions: TaskTransitions,
+    private readonly settlement: TaskSettlement,
   ) {}
 
   async execute(job: SwarmTeardownJobData): Promise<TeardownOutcome> {
+    const effects = new TaskEffects();
     const outcome = await this.prisma.$transaction(async (tx) => {
       const swarm = await tx.swarm.findFirst({ where: { id: job.swarmId, ownerId: job.ownerId } });
       if (!swarm) return { status: 'swarm_missing', membershipsReleased: 0, tasksCancelled: 0 } as const;
@@ -37,10 +41,20 @@ export class TeardownSwarm {
         where: { swarmId: swarm.id, status: 'active' },
         data: { status: 'left', leftAt: now },
       });
-      const cancelled = await tx.task.updateMany({
+      const open = await tx.task.findMany({
         where: { swarmId: swarm.id, ownerId: job.ownerId, status: { in: [...OPEN_TASK_STATUSES] } },
-        data: { status: 'cancelled', completedAt: now, error: 'swarm terminated' },
+        select: { id: true },
       });
+      const cancelledTasks = await this.transitions.cancel(tx, job.ownerId, open.map((t) => t.id), 'swarm terminated');
+      for (const task of cancelledTasks) {
+        // Agents still working on them stop, and their slots free up for their other swarms.
+        if (task.agentId && task.fencingToken !== null) {
+          effects.cancelNotices.push({ agentId: task.agentId, taskId: task.id, fencingToken: task.fencingToken, reason: 'swarm terminated' });
+          effects.releaseInFlight.push({ agentId: task.agentId, taskId: task.id, fencingToken: task.fencingToken });
+        }
+      }
+      await this.settlement.finish(tx, cancelledTasks, effects);
+      const cancelled = { count: cancelledTasks.length };
       const alreadyRecorded = await tx.swarmEvent.findFirst({
         where: { swarmId: swarm.id, type: SwarmEventType.TeardownCompleted },
         select: { id: true },
@@ -56,6 +70,7 @@ export class TeardownSwarm {
       });
       return { status: 'done', membershipsReleased: released.count, tasksCancelled: cancelled.count, event } as const;
     });
+    await this.settlement.apply(effects);
     if ('event' in outcome && outcome.event) this.broadcaster.broadcast([outcome.event]);
     const { status, membershipsReleased, tasksCancelled } = outcome;
     this.logger.log({ swarmId: job.swarmId, requestId: job.requestId, status, membershipsReleased, tasksCancelled }, 'swarm teardown');
