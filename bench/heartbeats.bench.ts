@@ -21,29 +21,14 @@
  * Exit code: 0 both targets met, 2 a target missed or the run was incomplete, 1 error.
  * BENCH_POSTGRES_URL / BENCH_REDIS_URL point it at other servers.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { cpuBreakdown, cpuSnapshot, type CpuSnapshot, type RunPids } from './heartbeats/cpu';
-import { LoadGenerator, progressLogger, type ReportOf } from './heartbeats/load-generator';
-import { metricValue, readHistogram, type Sample } from './heartbeats/prometheus';
-import type { BeatCounters, ParentCommand, WindowReport } from './heartbeats/protocol';
-import {
-  BASELINE_SAMPLES,
-  baselineMemory,
-  gcBetween,
-  handlingFrom,
-  medianMemory,
-  memoryOf,
-  scrape,
-  type StoredBeats,
-  storedBeats,
-  waitForActivation,
-  waitForDrain,
-} from './heartbeats/readings';
-import { formatReport, type MemoryReading, type PersistenceResult, type RunResult, verdict } from './heartbeats/report';
-import { AdminClient, createSwarm, registerAgents } from './heartbeats/rest';
+import { waitForActivation } from './common/activation';
+import { metricValue, readHistogram, type Sample } from './common/prometheus';
+import { AdminClient, createSwarm, registerAgents } from './common/rest';
+import { cleanupStep as step, randomAlnum } from './common/run';
 import {
   deleteRedisKeys,
   dropDatabase,
@@ -55,8 +40,24 @@ import {
   startService,
   waitUntilReady,
   withDatabase,
-} from './heartbeats/service';
-import { errorText, flagValue, hasFlag, log, median, positiveInt, sleep } from './heartbeats/util';
+} from './common/service';
+import { errorText, flagValue, hasFlag, log, median, positiveInt, sleep } from './common/util';
+import { cpuBreakdown, cpuSnapshot, type CpuSnapshot, type RunPids } from './heartbeats/cpu';
+import { LoadGenerator, progressLogger, type ReportOf } from './heartbeats/load-generator';
+import type { BeatCounters, ParentCommand, WindowReport } from './heartbeats/protocol';
+import {
+  BASELINE_SAMPLES,
+  baselineMemory,
+  gcBetween,
+  handlingFrom,
+  medianMemory,
+  memoryOf,
+  scrape,
+  type StoredBeats,
+  storedBeats,
+  waitForDrain,
+} from './heartbeats/readings';
+import { formatReport, type MemoryReading, type PersistenceResult, type RunResult, verdict } from './heartbeats/report';
 
 const HEARTBEAT_INTERVAL_MS = 1_000;
 const REGISTER_CONCURRENCY = 8;
@@ -117,11 +118,6 @@ function parseOptions(argv: readonly string[]): Options {
   };
 }
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-function randomAlnum(length: number): string {
-  return Array.from({ length }, () => ALNUM[randomInt(ALNUM.length)]).join('');
-}
-
 // ---------------------------------------------------------------------------
 // Phases
 // ---------------------------------------------------------------------------
@@ -139,6 +135,9 @@ function serviceEnv(run: Run, port: number, options: Options): Record<string, st
     BOOTSTRAP_ADMIN_KEY: run.adminKey,
     LOG_LEVEL: 'warn',
     SOCKET_EVENTS_PER_SECOND,
+    // The worker's own /metrics listener (a fixed port by default) is not read here: off, so a
+    // worker already running on this machine cannot make the benchmark's fail to start.
+    WORKER_METRICS_PORT: '0',
   };
 }
 
@@ -299,14 +298,6 @@ async function openPg(databaseUrl: string): Promise<Client> {
 // ---------------------------------------------------------------------------
 // Clean-up and entry point
 // ---------------------------------------------------------------------------
-
-async function step(what: string, work: () => Promise<unknown>): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
-    log(`clean-up: ${what} failed: ${errorText(error)}`);
-  }
-}
 
 /** Undoes everything the run created; each step is attempted even if an earlier one fails. */
 async function cleanUp(run: Run): Promise<void> {

@@ -10,7 +10,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AckResponse, AgentClientToServerEvents, AgentServerToClientEvents, HeartbeatAck, HeartbeatPayload, RegisteredInfo } from '@swarm/contracts';
 import { io, type Socket } from 'socket.io-client';
 import { type BeatCounters, type ChildReport, isParentCommand, type ParentCommand, type WindowReport } from './protocol';
-import { errorText, percentileOfSorted, runPool, throttled } from './util';
+import { errorText, percentileOfSorted, runPool, throttled } from '../common/util';
 
 type AgentClientSocket = Socket<AgentServerToClientEvents, AgentClientToServerEvents>;
 

@@ -8,7 +8,7 @@
  * measurement window rather than start-up.
  */
 import { readFileSync } from 'node:fs';
-import { flagValue } from './util';
+import { flagValue } from '../common/util';
 
 interface ProfileNode {
   id: number;

@@ -3,7 +3,6 @@
  * heartbeat histogram, GC) and the heartbeat rows in Postgres.
  */
 import type { Client } from 'pg';
-import type { BeatCounters } from './protocol';
 import {
   histogramDelta,
   histogramQuantile,
@@ -11,21 +10,19 @@ import {
   labelledValue,
   labelValues,
   metricValue,
-  parseMetrics,
   type Sample,
-} from './prometheus';
+  scrapeMetrics,
+} from '../common/prometheus';
+import { median, sleep } from '../common/util';
+import type { BeatCounters } from './protocol';
 import type { GcKindResult, HandlingResult, MemoryReading } from './report';
-import { median, sleep } from './util';
 
 /** Scrapes of /metrics for the "before" memory reading, one a second. */
 export const BASELINE_SAMPLES = 7;
 const DRAIN_TIMEOUT_MS = 60_000;
 
-export async function scrape(baseUrl: string): Promise<Sample[]> {
-  const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) throw new Error(`GET /metrics: HTTP ${response.status}`);
-  return parseMetrics(await response.text());
-}
+/** The api's /metrics, parsed. */
+export const scrape = scrapeMetrics;
 
 export function memoryOf(samples: readonly Sample[]): MemoryReading {
   return {
@@ -106,42 +103,4 @@ export function gcBetween(start: readonly Sample[], end: readonly Sample[]): GcK
     const count = delta(`${GC_METRIC}_count`);
     return { kind, count, totalMs: delta(`${GC_METRIC}_sum`) * 1000, over10ms: count - delta(`${GC_METRIC}_bucket`, { le: '0.01' }) };
   });
-}
-
-/** Agents of the swarm the health monitor has not yet moved out of `pending` after they connected. */
-export async function pendingAgents(pg: Client, swarmId: string): Promise<number> {
-  const result = await pg.query<{ pending: number }>(
-    `SELECT count(*)::int AS pending
-       FROM agents a JOIN swarm_memberships m ON m.agent_id = a.id
-      WHERE m.swarm_id = $1 AND a.status = 'pending'`,
-    [swarmId],
-  );
-  return result.rows[0]?.pending ?? 0;
-}
-
-/**
- * Waits until every agent is active. A mass connect queues one health job per agent in the
- * worker; measuring before that backlog is gone would charge its CPU to the steady state.
- * Returns the wait in ms, or null if some were still pending at the deadline.
- */
-export async function waitForActivation(
-  pg: Client,
-  swarmId: string,
-  neverConnected: number,
-  timeoutMs: number,
-  onProgress: (pending: number) => void,
-): Promise<number | null> {
-  const started = Date.now();
-  let lastReport = started;
-  for (;;) {
-    // Agents that never connected stay pending for good.
-    const pending = (await pendingAgents(pg, swarmId)) - neverConnected;
-    if (pending <= 0) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) return null;
-    if (Date.now() - lastReport >= 5_000) {
-      onProgress(pending);
-      lastReport = Date.now();
-    }
-    await sleep(500);
-  }
 }

@@ -1,8 +1,8 @@
 /** The benchmark's results, the verdict against the targets, and their printed form. */
 import type { CpuBreakdown } from './cpu';
 import type { BeatCounters, WindowReport } from './protocol';
-import type { Quantile } from './prometheus';
-import { CORES } from './util';
+import type { Quantile } from '../common/prometheus';
+import { CORES } from '../common/util';
 
 export const TARGET_HANDLING_P99_MS = 2;
 export const TARGET_MEMORY_PER_AGENT_KIB = 100;

@@ -1,5 +1,5 @@
 /**
- * The service under test as the benchmark runs it: the compiled api and worker as separate
+ * The service under test as the benchmarks run it: the compiled api and worker as separate
  * processes on a throw-away database and Redis key prefix, and the clean-up afterwards.
  */
 import { type ChildProcess, spawn } from 'node:child_process';

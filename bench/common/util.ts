@@ -1,4 +1,4 @@
-/** Small helpers shared by the heartbeat benchmark's parent and load generator. */
+/** Small helpers shared by the benchmarks, their parents and their load generators. */
 import { cpus } from 'node:os';
 
 export const CORES = cpus().length;

@@ -116,3 +116,10 @@ export function histogramQuantile(histogram: HistogramSnapshot, q: number): Quan
   }
   return { value: lower, overflow: true };
 }
+
+/** GET {baseUrl}/metrics, parsed. */
+export async function scrapeMetrics(baseUrl: string): Promise<Sample[]> {
+  const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`GET /metrics: HTTP ${response.status}`);
+  return parseMetrics(await response.text());
+}
