@@ -53,7 +53,7 @@ export function serviceEnv(run: RunIdentity, port: number, extra: Record<string,
     REDIS_KEY_PREFIX: run.prefix,
     JWT_SECRET: randomAlnum(48),
     BOOTSTRAP_ADMIN_KEY: run.adminKey,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ...extra,
   };
 }

@@ -107,8 +107,11 @@ export class TaskSettlement {
       }
     }
     await this.recordStats(tx, effects);
+    // Completions are not stored as events: at thousands per second they would drown the
+    // swarm's history (they are in tasks and the metrics). Failures, timeouts, cancels and
+    // retries are.
     const events = [
-      ...[...finished, ...settled.failed].map((t) => ({
+      ...[...finished, ...settled.failed].filter((t) => t.status !== 'completed').map((t) => ({
         swarmId: t.swarmId,
         ownerId: t.ownerId,
         type: `task_${t.status}`,
@@ -144,9 +147,11 @@ export class TaskSettlement {
       else g.timedOut += 1;
       grouped.set(key, g);
     }
+    // Sorted: concurrent transactions then lock the same stats rows in the same order (no deadlock).
+    const ordered = [...grouped.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
     await this.transitions.recordAgentStats(
       tx,
-      [...grouped.values()].map((g) => ({
+      ordered.map((g) => ({
         agentId: g.agentId,
         taskType: g.taskType,
         completed: g.completed,

@@ -13,8 +13,11 @@ import { AgentSocketCommands, ClaimRequest, PlacementMove, QueuedTaskMeta, queue
 import { Metrics } from '@swarm/observability';
 import { SwarmRosterCache } from './swarm-roster';
 
-/** How many ready tasks per requirement class one cycle looks at. */
+/** At most this many ready tasks per requirement class are looked at by one cycle. */
 const PEEK_PER_CLASS = 1_000;
+/** Enough to fill every slot and backlog place; reading more would only cost time. */
+const peekFor = (roster: { agents: Array<{ maxConcurrency: number }> }) =>
+  Math.min(PEEK_PER_CLASS, Math.max(16, 2 * roster.agents.reduce((sum, a) => sum + a.maxConcurrency, 0)));
 /** Agent statuses that may receive work (activated by the health monitor, not failed). */
 const WORKING_STATUSES = new Set(['starting', 'idle', 'busy']);
 
@@ -46,9 +49,12 @@ export class DispatchCycle {
   ) {}
 
   async run(swarmId: string): Promise<CycleOutcome> {
+    const started = performance.now();
     const stopTimer = this.metrics.dispatchCycle.startTimer();
     try {
-      return await this.runOnce(swarmId);
+      const outcome = await this.runOnce(swarmId);
+      this.logger.debug({ swarmId, assigned: outcome.assigned, ms: Math.round((performance.now() - started) * 10) / 10 }, 'dispatch cycle');
+      return outcome;
     } finally {
       stopTimer();
     }
@@ -57,7 +63,8 @@ export class DispatchCycle {
   private async runOnce(swarmId: string): Promise<CycleOutcome> {
     const roster = await this.rosters.get(swarmId);
     if (!roster || roster.status === 'terminated') return { assigned: 0, more: false };
-    const snapshot = await this.store.snapshot(swarmId, roster.agents.map((a) => a.id), PEEK_PER_CLASS);
+    const peek = peekFor(roster);
+    const snapshot = await this.store.snapshot(swarmId, roster.agents.map((a) => a.id), peek);
 
     const agents: DispatchAgent[] = [];
     const maxOf = new Map<string, number>();
@@ -80,7 +87,7 @@ export class DispatchCycle {
     const ready: DispatchTask[] = [];
     let more = false;
     for (const ids of snapshot.ready.values()) {
-      if (ids.length >= PEEK_PER_CLASS) more = true;
+      if (ids.length >= peek) more = true;
       for (const id of ids) {
         const task = taskOf(id);
         if (task) ready.push(task);
@@ -133,7 +140,7 @@ export class DispatchCycle {
     if (placements.length === 0 && claims.length === 0) return { assigned: 0, more: false };
 
     const claimed = await this.store.placeAndClaim(swarmId, plan.roundRobinCursor, placements, claims);
-    if (claimed.length === 0) return { assigned: 0, more };
+    if (claimed.length === 0) return { assigned: 0, more: false };
     let committed: CommittedAssignment[];
     try {
       committed = await this.transitions.commitAssignments(claimed, this.config.tasks.ackTimeoutMs);

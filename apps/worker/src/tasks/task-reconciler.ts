@@ -16,7 +16,8 @@ export interface ReconcileCounts {
 
 /**
  * Postgres is the truth; Redis is rebuilt from it where they disagree: queued tasks Redis lost
- * (a crash between commit and enqueue, a Redis restart) are queued again; pending tasks whose
+ * (a crash between commit and enqueue, a Redis restart) are queued again — once seen missing
+ * twice, since a task being claimed is missing from the queue for a moment; pending tasks whose
  * prerequisites are all final are settled; in-flight slots Postgres does not confirm (a claim
  * whose commit never happened) are freed — only when seen twice in a row, because a claim is
  * legitimately unconfirmed for the few milliseconds before its commit.
@@ -25,6 +26,7 @@ export interface ReconcileCounts {
 export class TaskReconciler {
   private readonly logger = new Logger(TaskReconciler.name);
   private suspects = new Set<string>();
+  private missingQueued = new Set<string>();
 
   constructor(
     private readonly prisma: PrismaService,
@@ -48,10 +50,19 @@ export class TaskReconciler {
     const bySwarm = new Map<string, QueueableTask[]>();
     for (const task of queued) bySwarm.set(task.swarmId, [...(bySwarm.get(task.swarmId) ?? []), task]);
     const effects = new TaskEffects();
+    const missing = new Set<string>();
     for (const [swarmId, tasks] of bySwarm) {
       const known = await this.store.knownQueued(swarmId, tasks.map((t) => t.id));
-      for (const task of tasks) if (!known.has(task.id)) effects.queue.push(task);
+      for (const task of tasks) {
+        if (known.has(task.id)) continue;
+        // A task being claimed is briefly in neither place: only one missing twice in a row
+        // (same queued_at, a reconcile period apart) was really lost.
+        const key = `${task.id}@${task.queuedAt.getTime()}`;
+        missing.add(key);
+        if (this.missingQueued.has(key)) effects.queue.push(task);
+      }
     }
+    this.missingQueued = missing;
     await this.settlement.apply(effects);
     return effects.queue.length;
   }

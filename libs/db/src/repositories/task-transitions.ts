@@ -257,16 +257,18 @@ export class TaskTransitions {
   }
 
   /** Records results; only the current attempt's first result counts. Returns the tasks completed. */
-  async complete(tx: Tx, results: Array<{ taskId: string; fencingToken: string; at: Date; result: unknown }>): Promise<FinishedTask[]> {
+  async complete(tx: Tx, results: Array<{ taskId: string; fencingToken: string; at: Date; result: unknown; startedAt?: Date }>): Promise<FinishedTask[]> {
     if (results.length === 0) return [];
+    // startedAt: the acknowledgement that came in the same batch (applied here instead of separately).
     const rows = await tx.$queryRaw<FinishedRow[]>`
       WITH i AS (
         SELECT * FROM unnest(${results.map((r) => r.taskId)}::uuid[], ${results.map((r) => r.fencingToken)}::bigint[],
                              ${results.map((r) => r.at.toISOString())}::timestamptz[],
-                             ${results.map((r) => (r.result === undefined ? null : JSON.stringify(r.result)))}::text[]) AS i(task_id, fence, at, result)
+                             ${results.map((r) => (r.result === undefined ? null : JSON.stringify(r.result)))}::text[],
+                             ${results.map((r) => r.startedAt?.toISOString() ?? null)}::timestamptz[]) AS i(task_id, fence, at, result, started_at)
       ), done AS (
         UPDATE tasks t SET status = 'completed', result = i.result::jsonb, completed_at = GREATEST(i.at, t.assigned_at),
-          started_at = COALESCE(t.started_at, t.assigned_at), deadline_at = NULL, error = NULL, wait_reason = NULL,
+          started_at = COALESCE(t.started_at, i.started_at, t.assigned_at), deadline_at = NULL, error = NULL, wait_reason = NULL,
           updated_at = clock_timestamp()
         FROM i WHERE t.id = i.task_id AND t.fencing_token = i.fence AND t.status IN ('assigned', 'running')
         RETURNING ${FINISHED_COLUMNS}, i.result

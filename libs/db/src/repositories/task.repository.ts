@@ -8,6 +8,26 @@ type Db = PrismaService | Prisma.TransactionClient;
 export type TaskWithDependencies = Task & { dependsOn: Array<{ dependsOnTaskId: string; type: 'completion' | 'success' }> };
 export type TaskWithAttempts = TaskWithDependencies & { attempts: TaskAttempt[] };
 
+/** A task as submitted, before it has attempts. */
+export interface NewTaskRow {
+  id: string;
+  ownerId: string;
+  swarmId: string;
+  taskType: string;
+  payload: unknown;
+  priority: number;
+  requiredCapabilities: string[];
+  status: 'pending' | 'queued' | 'failed';
+  maxAttempts: number;
+  timeoutMs: number;
+  idempotencyKey: string | null;
+  waitReason: string | null;
+  error: string | null;
+  createdAt: Date;
+  queuedAt: Date | null;
+  completedAt: Date | null;
+}
+
 export interface TaskFilter {
   status?: TaskStatus;
   taskType?: string;
@@ -67,10 +87,30 @@ export class TaskRepository {
     return new Map(rows.map((r) => [r.id, r.status]));
   }
 
-  /** Inserts; rows whose idempotency key already exists are skipped. Returns the ids inserted. */
-  async insertMany(tx: Prisma.TransactionClient, rows: Prisma.TaskCreateManyInput[]): Promise<Set<string>> {
+  /**
+   * Inserts in one statement (a batch of 1,000 is one round trip); rows whose idempotency key
+   * already exists are skipped, decided by the unique index even under concurrent requests.
+   * Returns the ids inserted.
+   */
+  async insertMany(tx: Prisma.TransactionClient, rows: NewTaskRow[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
-    const inserted = await tx.task.createManyAndReturn({ data: rows, skipDuplicates: true, select: { id: true } });
+    const iso = (d: Date | null) => (d ? d.toISOString() : null);
+    const inserted = await tx.$queryRaw<{ id: string }[]>`
+      INSERT INTO tasks (id, owner_id, swarm_id, task_type, payload, priority, required_capabilities, status, max_attempts, timeout_ms,
+                         idempotency_key, wait_reason, error, created_at, queued_at, completed_at, updated_at)
+      SELECT r.id, r.owner_id, r.swarm_id, r.task_type, r.payload::jsonb, r.priority,
+             ARRAY(SELECT jsonb_array_elements_text(r.capabilities::jsonb)), r.status::task_status, r.max_attempts, r.timeout_ms,
+             r.idempotency_key, r.wait_reason, r.error, r.created_at, r.queued_at, r.completed_at, r.created_at
+      FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.ownerId)}::uuid[], ${rows.map((r) => r.swarmId)}::uuid[],
+                  ${rows.map((r) => r.taskType)}::text[], ${rows.map((r) => JSON.stringify(r.payload ?? null))}::text[], ${rows.map((r) => r.priority)}::int[],
+                  ${rows.map((r) => JSON.stringify(r.requiredCapabilities))}::text[], ${rows.map((r) => r.status)}::text[],
+                  ${rows.map((r) => r.maxAttempts)}::int[], ${rows.map((r) => r.timeoutMs)}::int[], ${rows.map((r) => r.idempotencyKey)}::text[],
+                  ${rows.map((r) => r.waitReason)}::text[], ${rows.map((r) => r.error)}::text[], ${rows.map((r) => r.createdAt.toISOString())}::timestamptz[],
+                  ${rows.map((r) => iso(r.queuedAt))}::timestamptz[], ${rows.map((r) => iso(r.completedAt))}::timestamptz[])
+        AS r(id, owner_id, swarm_id, task_type, payload, priority, capabilities, status, max_attempts, timeout_ms, idempotency_key,
+             wait_reason, error, created_at, queued_at, completed_at)
+      ON CONFLICT (owner_id, idempotency_key) DO NOTHING
+      RETURNING id`;
     return new Set(inserted.map((r) => r.id));
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { SubmitTaskDto } from '@swarm/contracts';
-import { Prisma, PrismaService, SwarmRepository, TaskRepository, TaskWithDependencies } from '@swarm/db';
+import { NewTaskRow, Prisma, PrismaService, SwarmRepository, TaskRepository, TaskWithDependencies } from '@swarm/db';
 import {
   Conflict,
   DependencyType,
@@ -62,7 +62,7 @@ export class SubmitTasks {
   async execute(command: SubmitTasksCommand): Promise<SubmitTasksResult> {
     const ownerId = command.actor.principal.ownerId;
     checkPayloadSizes(command.tasks);
-    const { ids, created, queued } = await this.prisma.$transaction(
+    const { ids, created, queued, insertedRows, dependencyRows } = await this.prisma.$transaction(
       (tx) => this.insert(tx, ownerId, command),
       { timeout: 30_000 },
     );
@@ -75,8 +75,10 @@ export class SubmitTasks {
       }
     }
     this.metrics.tasksSubmitted.inc(created);
-    const rows = await this.tasks.findManyByIds(this.prisma, ownerId, [...new Set(ids)]);
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    // New tasks are answered from what was inserted; only idempotent repeats are read back.
+    const byId = new Map<string, TaskWithDependencies>(insertedRows.map((r) => [r.id, asStoredTask(r, dependencyRows)]));
+    const existing = [...new Set(ids)].filter((id) => !byId.has(id));
+    if (existing.length > 0) for (const row of await this.tasks.findManyByIds(this.prisma, ownerId, existing)) byId.set(row.id, row);
     return { tasks: ids.map((id) => byId.get(id)!), created };
   }
 
@@ -145,7 +147,7 @@ export class SubmitTasks {
 
     const now = new Date();
     const queued: Array<Parameters<TaskDispatchStore['enqueue']>[1][number]> = [];
-    const rows: Prisma.TaskCreateManyInput[] = fresh.map((task) => {
+    const rows: NewTaskRow[] = fresh.map((task) => {
       const state = evaluateDependencies(
         task.dependsOn.map((id) => ({
           prerequisiteId: id,
@@ -155,25 +157,30 @@ export class SubmitTasks {
       );
       const capabilities = normaliseCapabilities(task.spec.required_capabilities ?? []);
       const priority = task.spec.priority ?? TASK_PRIORITY.default;
-      const base: Prisma.TaskCreateManyInput = {
+      const row: NewTaskRow = {
         id: task.id,
         ownerId,
         swarmId: command.swarmId,
         taskType: task.spec.task_type,
-        payload: (task.spec.payload ?? null) as Prisma.InputJsonValue,
+        payload: task.spec.payload ?? null,
         priority,
         requiredCapabilities: capabilities,
+        status: 'pending',
         maxAttempts: task.spec.max_attempts ?? config.max_task_attempts,
         timeoutMs: task.spec.timeout_ms ?? config.task_timeout_ms,
         idempotencyKey: task.spec.idempotency_key ?? null,
+        waitReason: null,
+        error: null,
         createdAt: now,
+        queuedAt: null,
+        completedAt: null,
       };
       if (state.state === 'ready') {
-        queued.push({ taskId: task.id, taskType: base.taskType, priority, requiredCapabilities: capabilities, requirementClass: requirementClass(capabilities), queuedAt: now.getTime() });
-        return { ...base, status: 'queued', queuedAt: now };
+        queued.push({ taskId: task.id, taskType: row.taskType, priority, requiredCapabilities: capabilities, requirementClass: requirementClass(capabilities), queuedAt: now.getTime() });
+        return { ...row, status: 'queued', queuedAt: now };
       }
-      if (state.state === 'failed') return { ...base, status: 'failed', error: state.reason, completedAt: now };
-      return { ...base, status: 'pending', waitReason: state.reason };
+      if (state.state === 'failed') return { ...row, status: 'failed', error: state.reason, completedAt: now };
+      return { ...row, waitReason: state.reason };
     });
     const inserted = await this.tasks.insertMany(tx, rows);
     // A concurrent request may have inserted the same idempotency key first: take its task.
@@ -192,13 +199,11 @@ export class SubmitTasks {
       }
     }
     const lostIds = new Set(lost.map((t) => t.id));
-    await this.tasks.insertDependencies(
-      tx,
-      fresh
-        .filter((t) => !lostIds.has(t.id))
-        .flatMap((t) => t.dependsOn.map((dependsOnTaskId) => ({ taskId: t.id, dependsOnTaskId: idOf[fresh.find((f) => f.id === dependsOnTaskId)?.index ?? -1] ?? dependsOnTaskId, type: t.dependencyType }))),
+    const dependencyRows = fresh.filter((t) => !lostIds.has(t.id)).flatMap((t) =>
+      t.dependsOn.map((dependsOnTaskId) => ({ taskId: t.id, dependsOnTaskId: idOf[fresh.find((f) => f.id === dependsOnTaskId)?.index ?? -1] ?? dependsOnTaskId, type: t.dependencyType })),
     );
-    return { ids: idOf, created: inserted.size, queued: queued.filter((q) => !lostIds.has(q.taskId)) };
+    await this.tasks.insertDependencies(tx, dependencyRows);
+    return { ids: idOf, created: inserted.size, queued: queued.filter((q) => !lostIds.has(q.taskId)), insertedRows: rows.filter((r) => inserted.has(r.id)), dependencyRows };
   }
 }
 
@@ -210,4 +215,38 @@ function checkPayloadSizes(tasks: SubmitTaskDto[]): void {
       throw new ValidationFailed(`tasks[${index}].payload is ${size} bytes; the limit is ${TASK_PAYLOAD_MAX_BYTES}`);
     }
   });
+}
+
+function asStoredTask(row: NewTaskRow, dependencies: Array<{ taskId: string; dependsOnTaskId: string; type: DependencyType }>): TaskWithDependencies {
+  return {
+    id: row.id,
+    ownerId: row.ownerId,
+    swarmId: row.swarmId,
+    parentTaskId: null,
+    taskType: row.taskType,
+    payload: row.payload as Prisma.JsonValue,
+    priority: row.priority,
+    requiredCapabilities: row.requiredCapabilities,
+    status: row.status,
+    maxAttempts: row.maxAttempts,
+    attemptCount: 0,
+    timeoutMs: row.timeoutMs,
+    idempotencyKey: row.idempotencyKey,
+    assignedAgentId: null,
+    fencingToken: null,
+    availableAt: null,
+    deadlineAt: null,
+    progress: null,
+    progressMessage: null,
+    waitReason: row.waitReason,
+    result: null,
+    error: row.error,
+    createdAt: row.createdAt,
+    queuedAt: row.queuedAt,
+    assignedAt: null,
+    startedAt: null,
+    completedAt: row.completedAt,
+    updatedAt: row.createdAt,
+    dependsOn: dependencies.filter((d) => d.taskId === row.id).map((d) => ({ dependsOnTaskId: d.dependsOnTaskId, type: d.type })),
+  };
 }
