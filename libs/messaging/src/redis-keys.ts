@@ -21,6 +21,8 @@ export function redisKeys(prefix: string) {
     readyClasses: (swarmId: string) => `${prefix}:swarm:${swarmId}:classes`,
     taskMeta: (swarmId: string) => `${prefix}:swarm:${swarmId}:meta`,
     roundRobinCursor: (swarmId: string) => `${prefix}:swarm:${swarmId}:rr`,
+    /** Counter bumped when who may take a swarm's work changes; distributors drop their cached roster. */
+    rosterVersion: (swarmId: string) => `${prefix}:swarm:${swarmId}:roster-version`,
     agentBacklog: (agentId: string, swarmId: string) => `${prefix}:agent:${agentId}:backlog:${swarmId}`,
     agentInFlight: (agentId: string) => `${prefix}:agent:${agentId}:inflight`,
     delayedTasks: `${prefix}:tasks:delayed`,

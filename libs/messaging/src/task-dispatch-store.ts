@@ -406,6 +406,26 @@ export class TaskDispatchStore {
     await this.redis.client.zadd(this.keys.dispatchDue, 'NX', ...args);
   }
 
+  /**
+   * Who may take a swarm's work changed (an agent activated, recovered, failed or re-registered
+   * with other capabilities): bumps the swarm's roster version, then wakes a distributor. A
+   * plain signal is not enough: the cycle it wakes may plan with a roster cached just before the
+   * change (SwarmRosterCache), find no eligible agent and leave the tasks waiting for the next
+   * signal — up to the reconciler's 5 s safety net when nothing else happens in the swarm.
+   */
+  async rosterChanged(swarmIds: Iterable<string>, now = Date.now()): Promise<void> {
+    const ids = [...new Set(swarmIds)];
+    if (ids.length === 0) return;
+    const multi = this.redis.client.multi();
+    for (const id of ids) multi.incr(this.keys.rosterVersion(id));
+    await multi.exec();
+    await this.signal(ids, now);
+  }
+
+  async rosterVersion(swarmId: string): Promise<string> {
+    return (await this.redis.client.get(this.keys.rosterVersion(swarmId))) ?? '0';
+  }
+
   /** Raises the fencing counter to at least `floor` (Postgres's highest token). */
   async raiseFencingCounter(floor: bigint): Promise<void> {
     await this.redis.client.eval(RAISE_FENCE, 1, this.keys.fencingCounter, floor.toString());

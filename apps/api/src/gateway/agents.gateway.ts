@@ -154,8 +154,10 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     socket.data.registered = true;
     socket.data.heartbeatIntervalMs = heartbeatIntervalOf(agent);
     await this.live.markConnected(agentId, socket.id, Date.now());
-    // Work may be waiting for exactly this agent.
-    await this.dispatch.signal(agent.memberships.filter((m) => m.status === 'active').map((m) => m.swarmId));
+    // Work may be waiting for exactly this agent. New capabilities change who may take what:
+    // distributors must not keep planning with the roster they cached.
+    const swarmIds = agent.memberships.filter((m) => m.status === 'active').map((m) => m.swarmId);
+    await (update.capabilities ? this.dispatch.rosterChanged(swarmIds) : this.dispatch.signal(swarmIds));
     return {
       ok: true,
       data: {

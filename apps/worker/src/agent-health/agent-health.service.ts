@@ -170,6 +170,8 @@ export class AgentHealthService {
       return true;
     });
     this.broadcaster.broadcast(events);
+    // No more work for it, even from a roster cached a moment ago (a frozen agent stays connected).
+    if (changed) await this.dispatch.rosterChanged(memberships.map((m) => m.swarmId));
     if (changed) await this.inFlight.apply(agent.id, effects);
     if (changed) this.logger.warn({ agentId: agent.id, reason }, 'agent failed');
     return changed;
@@ -196,8 +198,9 @@ export class AgentHealthService {
       return true;
     });
     this.broadcaster.broadcast(events);
-    // A live agent again: work may be waiting for it.
-    if (changed) await this.dispatch.signal(memberships.map((m) => m.swarmId));
+    // A live agent again: work may be waiting for it (rosterChanged, not signal: distributors
+    // must not plan with a roster cached before this change).
+    if (changed) await this.dispatch.rosterChanged(memberships.map((m) => m.swarmId));
     if (changed) this.logger.log({ agentId: agent.id, from: agent.status, to }, eventType);
     return changed;
   }

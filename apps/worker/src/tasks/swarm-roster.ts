@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@swarm/db';
 import { AgentTypeStats, DistributionAlgorithm, readStoredConfiguration } from '@swarm/domain';
+import { TaskDispatchStore } from '@swarm/messaging';
 
 export interface RosterAgent {
   id: string;
@@ -25,18 +26,26 @@ const STATS_TTL_MS = 2_000;
 /**
  * Who is in a swarm (active members, their capabilities and max_concurrency, their status) and
  * what they have shown per task type, cached briefly. Whether an agent is connected is not
- * cached: each cycle reads it from Redis.
+ * cached: each cycle reads it from Redis. A cached roster is also dropped as soon as the swarm's
+ * roster version (Redis) moves: an agent activated a moment ago must get the tasks whose
+ * signal woke this cycle, not wait for the cache to expire and something else to signal.
  */
 @Injectable()
 export class SwarmRosterCache {
-  private readonly rosters = new Map<string, { at: number; roster: SwarmRoster | null }>();
+  private readonly rosters = new Map<string, { at: number; version: string; roster: SwarmRoster | null }>();
   private readonly statsCache = new Map<string, { at: number; stats: Map<string, Map<string, AgentTypeStats>> }>();
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly store: TaskDispatchStore,
+  ) {}
 
   async get(swarmId: string, now = Date.now()): Promise<SwarmRoster | null> {
+    // Read before Postgres: a change committed during the read bumps the version past this one
+    // (the bump follows the commit), so the next cycle reads the roster again.
+    const version = await this.store.rosterVersion(swarmId);
     const cached = this.rosters.get(swarmId);
-    if (cached && now - cached.at < ROSTER_TTL_MS) return cached.roster;
+    if (cached && cached.version === version && now - cached.at < ROSTER_TTL_MS) return cached.roster;
     const swarm = await this.prisma.swarm.findUnique({
       where: { id: swarmId },
       select: {
@@ -57,7 +66,7 @@ export class SwarmRosterCache {
           byId: new Map(swarm.memberships.map((m) => [m.agent.id, m.agent])),
         }
       : null;
-    this.rosters.set(swarmId, { at: now, roster });
+    this.rosters.set(swarmId, { at: now, version, roster });
     if (this.rosters.size > 10_000) this.rosters.clear();
     return roster;
   }

@@ -87,7 +87,7 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
     const reply = (await this.connection!.xreadgroup(
       'GROUP', TASK_REPORTS_GROUP, this.consumer, 'COUNT', BATCH_SIZE, 'BLOCK', BLOCK_MS, 'STREAMS', this.keys.taskReports, '>',
     )) as StreamReply;
-    return parse(reply?.[0]?.[1] ?? []);
+    return this.parse(reply?.[0]?.[1] ?? []);
   }
 
   private async claimAbandoned(): Promise<StreamedTaskReport[]> {
@@ -96,7 +96,27 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
     const reply = (await this.connection!.xautoclaim(
       this.keys.taskReports, TASK_REPORTS_GROUP, this.consumer, CLAIM_IDLE_MS, '0-0', 'COUNT', BATCH_SIZE,
     )) as [string, [string, string[]][]];
-    return parse(reply?.[1] ?? []);
+    return this.parse(reply?.[1] ?? []);
+  }
+
+  /**
+   * Entries that are not reports (no gateway writes them; a foreign writer or a format change
+   * could) are acknowledged at once: left pending they would be claimed again every few seconds
+   * forever, and hold back attempt timeouts (AttemptExpiry waits for pending reports).
+   */
+  private async parse(entries: [string, string[]][]): Promise<StreamedTaskReport[]> {
+    const reports: StreamedTaskReport[] = [];
+    const malformed: string[] = [];
+    for (const [id, fields] of entries) {
+      const report = parseTaskReport(id, fields);
+      if (report) reports.push(report);
+      else malformed.push(id);
+    }
+    if (malformed.length > 0) {
+      await this.connection!.xack(this.keys.taskReports, TASK_REPORTS_GROUP, ...malformed);
+      this.logger.warn({ entries: malformed }, 'malformed task report stream entries dropped');
+    }
+    return reports;
   }
 
   async apply(batch: StreamedTaskReport[]): Promise<void> {
@@ -177,10 +197,6 @@ function partitionByTask(batch: StreamedTaskReport[], parts: number): StreamedTa
     partitions[parseInt(report.taskId.slice(-4), 16) % parts].push(report);
   }
   return partitions.filter((p) => p.length > 0);
-}
-
-function parse(entries: [string, string[]][]): StreamedTaskReport[] {
-  return entries.map(([id, fields]) => parseTaskReport(id, fields)).filter((r): r is StreamedTaskReport => r !== null);
 }
 
 /** One result and one failure per attempt count; repeats (the agent resending) are dropped here. */

@@ -281,9 +281,20 @@ export class TaskTransitions {
     return rows.map(toFinished);
   }
 
-  /** Locks in-flight tasks whose current attempt carries the given token (or any token). */
+  /**
+   * Locks in-flight tasks whose current attempt carries the given token (or any token).
+   *
+   * Only the expiry sweep skips rows another transaction holds: it runs every second and meets
+   * a skipped row again. The other callers act once — a lost agent's attempts are handed back
+   * when it is declared failed, a failure report is applied once — so a row they skipped was
+   * never ended: e.g. an agent killed right after acknowledging an attempt, declared failed while
+   * the report processor was applying that ack, left the task running on a dead agent until its
+   * timeout_ms (5 minutes by default). They wait for the lock instead; Postgres then re-checks
+   * the row as committed (still in flight, same agent or token) before returning it.
+   */
   async lockInFlight(tx: Tx, where: { byToken?: Array<{ taskId: string; fencingToken: string }>; agentId?: string; expiredBefore?: Date; limit?: number }): Promise<LockedInFlight[]> {
     let condition: Prisma.Sql;
+    let locking = Prisma.sql`FOR UPDATE`;
     if (where.byToken) {
       if (where.byToken.length === 0) return [];
       condition = Prisma.sql`(t.id, t.fencing_token) IN (SELECT * FROM unnest(${where.byToken.map((b) => b.taskId)}::uuid[], ${where.byToken.map((b) => b.fencingToken)}::bigint[]))`;
@@ -291,6 +302,7 @@ export class TaskTransitions {
       condition = Prisma.sql`t.assigned_agent_id = ${where.agentId}::uuid`;
     } else if (where.expiredBefore) {
       condition = Prisma.sql`t.deadline_at < ${where.expiredBefore}`;
+      locking = Prisma.sql`FOR UPDATE SKIP LOCKED`;
     } else {
       throw new Error('lockInFlight needs a condition');
     }
@@ -307,7 +319,7 @@ export class TaskTransitions {
       WHERE ${condition} AND t.status IN ('assigned', 'running')
       ORDER BY t.id
       LIMIT ${where.limit ?? 10_000}
-      FOR UPDATE SKIP LOCKED`;
+      ${locking}`;
     return rows.map((r) => ({
       id: r.id,
       swarmId: r.swarm_id,
