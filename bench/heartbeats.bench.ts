@@ -21,14 +21,13 @@
  * Exit code: 0 both targets met, 2 a target missed or the run was incomplete, 1 error.
  * BENCH_POSTGRES_URL / BENCH_REDIS_URL point it at other servers.
  */
-import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { waitForActivation } from './common/activation';
 import { metricValue, readHistogram, type Sample } from './common/prometheus';
 import { AdminClient, createSwarm, registerAgents } from './common/rest';
-import { cleanupStep as step, randomAlnum } from './common/run';
+import { cleanupStep as step, newRunIdentity, randomAlnum } from './common/run';
 import {
   deleteRedisKeys,
   dropDatabase,
@@ -39,9 +38,8 @@ import {
   type ServiceProcess,
   startService,
   waitUntilReady,
-  withDatabase,
 } from './common/service';
-import { errorText, flagValue, hasFlag, log, median, positiveInt, sleep } from './common/util';
+import { flagValue, hasFlag, log, median, positiveInt, sleep } from './common/util';
 import { cpuBreakdown, cpuSnapshot, type CpuSnapshot, type RunPids } from './heartbeats/cpu';
 import { LoadGenerator, progressLogger, type ReportOf } from './heartbeats/load-generator';
 import type { BeatCounters, ParentCommand, WindowReport } from './heartbeats/protocol';
@@ -318,19 +316,11 @@ async function cleanUp(run: Run): Promise<void> {
 }
 
 function newRun(options: Options): Run {
-  const id = randomUUID().replace(/-/g, '').slice(0, 10).toLowerCase();
-  const serverUrl = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const database = `swarm_bench_${id}`;
+  const identity = newRunIdentity();
   return {
-    id,
-    serverUrl,
-    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    database,
-    databaseUrl: withDatabase(serverUrl, database),
-    prefix: `bench-${id}`,
-    adminKey: `sc_${randomAlnum(8)}_${randomAlnum(40)}`,
+    ...identity,
     baseUrl: '',
-    outputDir: options.cpuProfile || options.keepLogs ? join(tmpdir(), `swarm-bench-${id}`) : null,
+    outputDir: options.cpuProfile || options.keepLogs ? join(tmpdir(), `swarm-bench-${identity.id}`) : null,
     options,
     services: [],
     load: null,

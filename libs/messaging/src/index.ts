@@ -8,3 +8,4 @@ export * from './agent-live-state';
 export * from './agent-socket-commands';
 export * from './task-dispatch-store';
 export * from './task-report-stream';
+export * from './stream-group-consumer';

@@ -1,16 +1,17 @@
-import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
 import { PrismaService } from '@swarm/db';
-import { HEARTBEAT_PERSISTER_GROUP, parseStreamedHeartbeat, REDIS_KEYS, RedisKeys, RedisService, StreamedHeartbeat } from '@swarm/messaging';
+import {
+  HEARTBEAT_PERSISTER_GROUP,
+  parseStreamedHeartbeat,
+  REDIS_KEYS,
+  RedisKeys,
+  RedisService,
+  StreamedHeartbeat,
+  StreamEntry,
+  StreamGroupConsumer,
+} from '@swarm/messaging';
 import type Redis from 'ioredis';
-
-const BLOCK_MS = 1_000;
-/** Entries another consumer read but never acknowledged for this long are taken over (it died). */
-const CLAIM_IDLE_MS = 30_000;
-const CLAIM_EVERY_MS = 10_000;
-
-type StreamReply = [string, [string, string[]][]][] | null;
 
 /**
  * Moves heartbeats from the Redis stream into Postgres in batches (one INSERT and one UPDATE
@@ -20,11 +21,8 @@ type StreamReply = [string, [string, string[]][]][] | null;
 @Injectable()
 export class HeartbeatPersister implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(HeartbeatPersister.name);
-  private readonly consumer = `${hostname()}-${process.pid}`;
   private connection?: Redis;
-  private running = false;
-  private loop?: Promise<void>;
-  private lastClaimAt = 0;
+  private consumer?: StreamGroupConsumer;
   persisted = 0;
 
   constructor(
@@ -35,58 +33,41 @@ export class HeartbeatPersister implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // Blocking reads need their own connection: they would stall every other command.
     this.connection = this.redis.client.duplicate({ connectionName: 'swarm-heartbeat-persister', enableAutoPipelining: false });
-    await this.ensureGroup();
-    this.running = true;
-    this.loop = this.run();
-    this.logger.log({ consumer: this.consumer, batch: this.config.heartbeatBatchSize }, 'heartbeat persister started');
+    this.consumer = new StreamGroupConsumer(
+      this.connection,
+      {
+        stream: this.keys.heartbeatStream,
+        group: HEARTBEAT_PERSISTER_GROUP,
+        batchSize: this.config.heartbeatBatchSize,
+        blockMs: 1_000,
+        claimIdleMs: 30_000,
+        claimEveryMs: 10_000,
+        retryDelayMs: 500,
+      },
+      (entries) => this.storeEntries(entries),
+      this.logger,
+    );
+    await this.consumer.start();
+    this.logger.log({ consumer: this.consumer.consumer, batch: this.config.heartbeatBatchSize }, 'heartbeat persister started');
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.running = false;
-    await this.loop?.catch(() => undefined);
+    await this.consumer?.stop();
     this.connection?.disconnect();
   }
 
-  private async ensureGroup(): Promise<void> {
-    try {
-      await this.connection!.xgroup('CREATE', this.keys.heartbeatStream, HEARTBEAT_PERSISTER_GROUP, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!String(error).includes('BUSYGROUP')) throw error;
+  private async storeEntries(entries: StreamEntry[]): Promise<void> {
+    const batch: StreamedHeartbeat[] = [];
+    const malformed: string[] = [];
+    for (const [id, fields] of entries) {
+      const beat = parseStreamedHeartbeat(id, fields);
+      if (beat) batch.push(beat);
+      else malformed.push(id);
     }
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        const batch = [...(await this.claimAbandoned()), ...(await this.readNew())];
-        if (batch.length > 0) await this.store(batch);
-      } catch (error) {
-        this.logger.error({ err: error }, 'heartbeat batch failed; retrying');
-        if (String(error).includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-  }
-
-  private async readNew(): Promise<StreamedHeartbeat[]> {
-    const reply = (await this.connection!.xreadgroup(
-      'GROUP', HEARTBEAT_PERSISTER_GROUP, this.consumer,
-      'COUNT', this.config.heartbeatBatchSize,
-      'BLOCK', BLOCK_MS,
-      'STREAMS', this.keys.heartbeatStream, '>',
-    )) as StreamReply;
-    return parseEntries(reply?.[0]?.[1] ?? []);
-  }
-
-  private async claimAbandoned(): Promise<StreamedHeartbeat[]> {
-    if (Date.now() - this.lastClaimAt < CLAIM_EVERY_MS) return [];
-    this.lastClaimAt = Date.now();
-    const reply = (await this.connection!.xautoclaim(
-      this.keys.heartbeatStream, HEARTBEAT_PERSISTER_GROUP, this.consumer, CLAIM_IDLE_MS, '0-0', 'COUNT', this.config.heartbeatBatchSize,
-    )) as [string, [string, string[]][]];
-    return parseEntries(reply?.[1] ?? []);
+    // Left pending, a malformed entry would be taken over and read again forever.
+    await this.consumer!.ack(malformed);
+    if (batch.length > 0) await this.store(batch);
   }
 
   private async store(batch: StreamedHeartbeat[]): Promise<void> {
@@ -112,14 +93,10 @@ export class HeartbeatPersister implements OnApplicationBootstrap, OnApplication
       FROM unnest(${latest.map((b) => b.agentId)}::uuid[], ${latest.map((b) => new Date(b.at).toISOString())}::timestamptz[], ${latest.map((b) => b.status)}::text[])
         AS v(id, at, status)
       WHERE a.id = v.id`;
-    await this.connection!.xack(this.keys.heartbeatStream, HEARTBEAT_PERSISTER_GROUP, ...batch.map((b) => b.entryId));
+    await this.consumer!.ack(batch.map((b) => b.entryId));
     this.persisted += batch.length;
     this.logger.debug({ heartbeats: batch.length, agents: latest.length, ms: Math.round(performance.now() - started) }, 'heartbeats persisted');
   }
-}
-
-function parseEntries(entries: [string, string[]][]): StreamedHeartbeat[] {
-  return entries.map(([id, fields]) => parseStreamedHeartbeat(id, fields)).filter((h): h is StreamedHeartbeat => h !== null);
 }
 
 function latestPerAgent(batch: StreamedHeartbeat[]): StreamedHeartbeat[] {

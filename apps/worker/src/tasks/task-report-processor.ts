@@ -1,17 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
 import { FinishedTask, PrismaService, TaskTransitions } from '@swarm/db';
-import { parseTaskReport, REDIS_KEYS, RedisKeys, StreamedTaskReport, TASK_REPORTS_GROUP } from '@swarm/messaging';
+import { parseTaskReport, REDIS_KEYS, RedisKeys, StreamedTaskReport, StreamEntry, StreamGroupConsumer, TASK_REPORTS_GROUP } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { TaskEffects, TaskSettlement } from '@swarm/task-engine';
 import Redis from 'ioredis';
-import { hostname } from 'node:os';
 
 const BATCH_SIZE = 1_000;
-const BLOCK_MS = 1_000;
 /** Entries a crashed or stopped worker read but did not apply are taken over after this long. */
 const CLAIM_IDLE_MS = 5_000;
-const CLAIM_EVERY_MS = 2_000;
 const MAX_TRANSACTION_RETRIES = 5;
 /**
  * A batch is applied as this many transactions at once, each over a disjoint set of tasks (by
@@ -19,8 +16,6 @@ const MAX_TRANSACTION_RETRIES = 5;
  * left Postgres mostly waiting on round trips.
  */
 const PARALLEL_TRANSACTIONS = 2;
-
-type StreamReply = [string, [string, string[]][]][] | null;
 
 /**
  * Applies agents' task reports (gateway → Redis stream) to Postgres, a batch per transaction:
@@ -32,11 +27,8 @@ type StreamReply = [string, [string, string[]][]][] | null;
 @Injectable()
 export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TaskReportProcessor.name);
-  private readonly consumer = `${hostname()}-${process.pid}`;
   private connection?: Redis;
-  private running = false;
-  private loop?: Promise<void>;
-  private lastClaimAt = 0;
+  private consumer?: StreamGroupConsumer;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -50,53 +42,29 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
   async onApplicationBootstrap(): Promise<void> {
     this.connection = new Redis(this.config.redis.url, { maxRetriesPerRequest: null, connectionName: 'swarm-task-reports' });
     this.connection.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'task report redis connection error'));
-    await this.ensureGroup();
-    this.running = true;
-    this.loop = this.run();
+    this.consumer = new StreamGroupConsumer(
+      this.connection,
+      {
+        stream: this.keys.taskReports,
+        group: TASK_REPORTS_GROUP,
+        batchSize: BATCH_SIZE,
+        blockMs: 1_000,
+        claimIdleMs: CLAIM_IDLE_MS,
+        claimEveryMs: 2_000,
+        retryDelayMs: 250,
+      },
+      async (entries) => {
+        const batch = await this.parse(entries);
+        if (batch.length > 0) await Promise.all(partitionByTask(batch, PARALLEL_TRANSACTIONS).map((part) => this.apply(part)));
+      },
+      this.logger,
+    );
+    await this.consumer.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // Finish the batch in hand; unread entries stay in the stream for the next worker.
-    this.running = false;
-    await this.loop;
+    await this.consumer?.stop();
     this.connection?.disconnect();
-  }
-
-  private async ensureGroup(): Promise<void> {
-    try {
-      await this.connection!.xgroup('CREATE', this.keys.taskReports, TASK_REPORTS_GROUP, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!String(error).includes('BUSYGROUP')) throw error;
-    }
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        const batch = [...(await this.claimAbandoned()), ...(await this.readNew())];
-        if (batch.length > 0) await Promise.all(partitionByTask(batch, PARALLEL_TRANSACTIONS).map((part) => this.apply(part)));
-      } catch (error) {
-        this.logger.error({ err: error }, 'task report batch failed; retrying');
-        if (String(error).includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
-  }
-
-  private async readNew(): Promise<StreamedTaskReport[]> {
-    const reply = (await this.connection!.xreadgroup(
-      'GROUP', TASK_REPORTS_GROUP, this.consumer, 'COUNT', BATCH_SIZE, 'BLOCK', BLOCK_MS, 'STREAMS', this.keys.taskReports, '>',
-    )) as StreamReply;
-    return this.parse(reply?.[0]?.[1] ?? []);
-  }
-
-  private async claimAbandoned(): Promise<StreamedTaskReport[]> {
-    if (Date.now() - this.lastClaimAt < CLAIM_EVERY_MS) return [];
-    this.lastClaimAt = Date.now();
-    const reply = (await this.connection!.xautoclaim(
-      this.keys.taskReports, TASK_REPORTS_GROUP, this.consumer, CLAIM_IDLE_MS, '0-0', 'COUNT', BATCH_SIZE,
-    )) as [string, [string, string[]][]];
-    return this.parse(reply?.[1] ?? []);
   }
 
   /**
@@ -104,7 +72,7 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
    * could) are acknowledged at once: left pending they would be claimed again every few seconds
    * forever, and hold back attempt timeouts (AttemptExpiry waits for pending reports).
    */
-  private async parse(entries: [string, string[]][]): Promise<StreamedTaskReport[]> {
+  private async parse(entries: StreamEntry[]): Promise<StreamedTaskReport[]> {
     const reports: StreamedTaskReport[] = [];
     const malformed: string[] = [];
     for (const [id, fields] of entries) {
@@ -113,7 +81,7 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
       else malformed.push(id);
     }
     if (malformed.length > 0) {
-      await this.connection!.xack(this.keys.taskReports, TASK_REPORTS_GROUP, ...malformed);
+      await this.consumer!.ack(malformed);
       this.logger.warn({ entries: malformed }, 'malformed task report stream entries dropped');
     }
     return reports;
@@ -141,7 +109,7 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
       if (r.kind === 'result' || r.kind === 'fail') effects.releaseInFlight.push({ agentId: r.agentId, taskId: r.taskId, fencingToken: r.fencingToken });
     }
     await this.settlement.apply(effects);
-    await this.connection!.xack(this.keys.taskReports, TASK_REPORTS_GROUP, ...batch.map((r) => r.entryId));
+    await this.consumer!.ack(batch.map((r) => r.entryId));
     this.logger.debug({ reports: batch.length, finished: effects.finished.length, ms: Math.round(performance.now() - started) }, 'task reports applied');
     if (rejected > 0) {
       this.metrics.taskReportsRejected.inc({ reason: 'stale_or_duplicate' }, rejected);
