@@ -7,7 +7,7 @@
  *                                          [--algorithm=least_loaded] [--submit-concurrency=4]
  *                                          [--baseline-concurrency=64] [--baseline-pool=10] [--stall=60]
  *                                          [--skip-baseline] [--baseline-only] [--no-build] [--json]
- *                                          [--worker-roles=R,...] [--keep-logs]
+ *                                          [--worker-roles=R,...] [--keep-logs] [--cpu-prof]
  *
  * Runs the compiled api and worker as child processes on a throw-away database and Redis key
  * prefix, registers N agents (max_concurrency C) over REST, and has a separate fleet process
@@ -32,7 +32,9 @@
  *
  * --warmup=0 skips the warm-up (of both); --skip-baseline judges latency and exactly-once only;
  * --baseline-only runs just the baseline (no api, no build); --worker-roles sets the worker's
- * WORKER_ROLES; --keep-logs keeps the api's and worker's output in a temporary directory.
+ * WORKER_ROLES; --keep-logs keeps the api's and worker's output in a temporary directory;
+ * --cpu-prof writes V8 CPU profiles of the api and worker there too (summarise them with
+ * bench/heartbeats/profile-summary.ts).
  *
  * Exit code: 0 every target met, 2 a target missed or exactly-once violated, 1 error.
  * BENCH_POSTGRES_URL / BENCH_REDIS_URL point it at other servers.
@@ -104,6 +106,7 @@ interface Options {
   json: boolean;
   workerRoles: string | undefined;
   keepLogs: boolean;
+  cpuProfile: boolean;
 }
 
 interface Run extends RunIdentity {
@@ -144,6 +147,7 @@ function parseOptions(argv: readonly string[]): Options {
     json: hasFlag(argv, 'json'),
     workerRoles: flagValue(argv, 'worker-roles'),
     keepLogs: hasFlag(argv, 'keep-logs'),
+    cpuProfile: hasFlag(argv, 'cpu-prof'),
   };
 }
 
@@ -164,8 +168,10 @@ async function startStack(run: Run, options: Options): Promise<void> {
   });
   const logPath = (service: string): string | undefined => (run.outputDir ? join(run.outputDir, `${service}.log`) : undefined);
   log(`starting api on ${run.baseUrl} and worker (Redis prefix ${run.prefix})`);
-  run.services.push(startService('api', 'dist/apps/api/src/main.js', env, [], logPath('api')));
-  run.services.push(startService('worker', 'dist/apps/worker/src/main.js', env, [], logPath('worker')));
+  const profileArgs = (service: string): string[] =>
+    run.outputDir && options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${join(run.outputDir, service)}`] : [];
+  run.services.push(startService('api', 'dist/apps/api/src/main.js', env, profileArgs('api'), logPath('api')));
+  run.services.push(startService('worker', 'dist/apps/worker/src/main.js', env, profileArgs('worker'), logPath('worker')));
   await waitUntilReady(run.baseUrl, run.services, READY_TIMEOUT_MS);
   log('api ready');
 }
@@ -469,7 +475,7 @@ function main(): void {
     ...identity,
     baseUrl: '',
     workerMetricsUrl: '',
-    outputDir: options.keepLogs ? join(tmpdir(), `swarm-bench-${identity.id}`) : null,
+    outputDir: options.keepLogs || options.cpuProfile ? join(tmpdir(), `swarm-bench-${identity.id}`) : null,
     services: [],
     fleet: null,
     baseline: newBaselineHandles(),

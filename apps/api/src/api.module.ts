@@ -25,7 +25,9 @@ import { CreateApiKey } from './auth/use-cases/create-api-key';
 import { CreateOwner } from './auth/use-cases/create-owner';
 import { RevokeApiKey } from './auth/use-cases/revoke-api-key';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ApiKeyCache } from './auth/api-key-cache';
 import { AgentsGateway } from './gateway/agents.gateway';
+import { TaskAssignmentRelay } from './gateway/task-assignment-relay';
 import { EventsGateway } from './gateway/events.gateway';
 import { HealthController } from './health/health.controller';
 import { ApiMetricsModule } from './metrics/metrics.module';
@@ -56,6 +58,7 @@ export class ApiModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         Authenticator,
+        ApiKeyCache,
         BootstrapAdmin,
         ReadinessService,
         CreateApiKey,
@@ -75,6 +78,7 @@ export class ApiModule {
         SubmitTasks,
         CancelTask,
         AgentsGateway,
+        TaskAssignmentRelay,
         EventsGateway,
       ],
     };

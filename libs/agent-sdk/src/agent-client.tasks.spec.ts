@@ -56,7 +56,7 @@ describe('AgentClient task protocol', () => {
     await coordinator.close();
   });
 
-  it('acknowledges an assignment, runs its handler with the attempt details and reports the result', async () => {
+  it('runs an assignment with the attempt details and reports the result, which stands in for the ack of a task done at once', async () => {
     const client = newClient();
     const contexts: TaskContext[] = [];
     client.onTask<{ text: string }>('summarise', async (task, context) => {
@@ -74,10 +74,7 @@ describe('AgentClient task protocol', () => {
     const [result] = await resultReceived;
     // Sent as JSON carries it: the Date became a string.
     expect(result.payload).toEqual({ ...attempt, result: { summary: '5 chars', at: '1970-01-01T00:00:00.000Z' } });
-    expect(coordinator.reports.map(reportAfter)).toEqual([
-      { event: 'task.ack', payload: attempt },
-      { event: 'task.result', payload: result.payload },
-    ]);
+    expect(coordinator.reports.map(reportAfter)).toEqual([{ event: 'task.result', payload: result.payload }]);
     expect(contexts).toEqual([
       expect.objectContaining({
         taskId: assigned.task_id,
@@ -107,6 +104,35 @@ describe('AgentClient task protocol', () => {
     release.open();
     const [idle] = await coordinator.next('heartbeat', (beat) => beat.payload.status === 'idle');
     expect(idle.payload).toMatchObject({ queue_depth: 0, current_task_id: null });
+  });
+
+  it('runs every attempt of a task.assign.batch and reports what finished in the same turn in one task.report.batch', async () => {
+    const client = newClient();
+    client.onTask('echo', async (task) => task.payload);
+    await client.connect();
+    expect(coordinator.registrations[0].payload).toMatchObject({ accepts_task_batches: true });
+    const assigned = coordinator.assignBatch([1, 2, 3, 4, 5].map((n) => ({ payload: { n } })));
+    await waitUntil(() => coordinator.reportsOf('task.result').length === 5, 'all five results arrive');
+    expect(coordinator.reportsOf('task.result').map((report) => report.payload)).toEqual(
+      assigned.map((a, i) => ({ task_id: a.task_id, fencing_token: a.fencing_token, result: { n: i + 1 } })),
+    );
+    expect(coordinator.reportBatchSizes).toEqual([5]);
+    await waitUntil(() => client.pendingReportCount === 0, 'the outbox is empty');
+  });
+
+  it('acknowledges a task that outlasts the turn it arrived in, then reports its result', async () => {
+    const client = newClient();
+    const release = gate();
+    client.onTask('work', async () => {
+      await release.opened;
+      return 'done';
+    });
+    await client.connect();
+    const assigned = coordinator.assign({ task_type: 'work' });
+    await coordinator.next('report', (report) => report.event === 'task.ack');
+    release.open();
+    await coordinator.next('report', (report) => report.event === 'task.result');
+    expect(coordinator.reportsOf(undefined, assigned.task_id).map((report) => report.event)).toEqual(['task.ack', 'task.result']);
   });
 
   it('runs an attempt delivered twice only once, during and after its run', async () => {
@@ -159,7 +185,6 @@ describe('AgentClient task protocol', () => {
     await settleWithMarker(client);
     expect(coordinator.reportsOf(undefined, 'task-x').map((report) => [report.event, report.payload.fencing_token])).toEqual([
       ['task.ack', '9'],
-      ['task.ack', '10'],
       ['task.result', '10'],
     ]);
     expect(finished.filter((info) => info.taskId === 'task-x').map((info) => [info.fencingToken, info.outcome])).toEqual(
@@ -392,9 +417,8 @@ describe('AgentClient task protocol', () => {
     const burst = coordinator.assign({ task_type: 'burst' });
     await coordinator.next('report', (report) => report.event === 'task.result' && report.payload.task_id === burst.task_id);
     // The first goes out at once, the last when the handler returns; the 98 in between are
-    // only local events.
+    // only local events. (The handler returns within the turn: its result stands in for the ack.)
     expect(coordinator.reportsOf(undefined, burst.task_id).map((report) => [report.event, report.payload.percent])).toEqual([
-      ['task.ack', undefined],
       ['task.progress', 1],
       ['task.progress', 100],
       ['task.result', undefined],

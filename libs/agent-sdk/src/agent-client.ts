@@ -10,7 +10,6 @@ import {
 import {
   AGENTS_NAMESPACE,
   type AckError,
-  type AckResponse,
   type AgentClientToServerEvents,
   type AgentServerToClientEvents,
   type HeartbeatAck,
@@ -19,7 +18,6 @@ import {
   type RegisterPayload,
   type StopPayload,
   type TaskProgressPayload,
-  type TaskReportAck,
 } from './contract';
 import {
   AgentStoppedError,
@@ -35,6 +33,7 @@ import {
 import { HeartbeatLoop } from './heartbeat-loop';
 import { silentLogger, type AgentLogger } from './logger';
 import { ProgressThrottle } from './progress-throttle';
+import { ReportBatcher } from './report-batcher';
 import { DEFAULT_REPORT_RETRY, isAttemptGone, ReportOutbox, type SendOutcome, type TaskReport } from './report-outbox';
 import { ResourceSampler } from './resource-sampler';
 import { compareFencingTokens, readAssignment, readCancellation, RecentAttempts, type Assignment } from './task-attempts';
@@ -248,6 +247,13 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly heartbeats: HeartbeatLoop;
   private readonly outbox: ReportOutbox;
+  private readonly batcher: ReportBatcher;
+  /**
+   * Acks held until the end of the event-loop turn (task id → fencing token): a task that
+   * finishes within the same turn sends its result alone — the result says it started.
+   */
+  private readonly pendingAcks = new Map<string, string>();
+  private acksScheduled = false;
   private readonly attempts = new Map<string, ActiveAttempt>();
   private readonly recentAttempts = new RecentAttempts();
 
@@ -292,6 +298,15 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
         }),
       DEFAULT_HEARTBEAT_INTERVAL_MS,
     );
+    this.batcher = new ReportBatcher({
+      emit: (reports) => {
+        const socket = this.socket;
+        // Checked again at the flush: the connection may have dropped since the reports were handed over.
+        if (!socket?.connected || !this.sessionReady) return Promise.reject(new Error('offline'));
+        return socket.timeout(this.reportTimeoutMs).emitWithAck('task.report.batch', { reports });
+      },
+      isOnline: () => Boolean(this.socket?.connected && this.sessionReady),
+    });
     this.outbox = new ReportOutbox({
       send: (report) => this.sendReport(report),
       retry: resolveReportRetry(options.reportRetry),
@@ -350,6 +365,11 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     socket.on('agent.stop', (payload) => this.onStopRequested(payload));
     socket.on('agent.error', (payload) => this.onServerError(payload));
     socket.on('task.assign', (payload) => this.onTaskAssigned(payload));
+    socket.on('task.assign.batch', (payload) => {
+      const tasks = (payload as { tasks?: unknown } | null)?.tasks;
+      if (Array.isArray(tasks)) for (const task of tasks) this.onTaskAssigned(task);
+      else this.logger.warn({}, 'ignored a task.assign.batch without tasks');
+    });
     socket.on('task.cancel', (payload) => this.onTaskCancelled(payload));
     socket.io.on('reconnect_attempt', () => this.onReconnectAttempt());
     this.logger.debug({ url: this.url }, 'connecting');
@@ -397,7 +417,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   }
 
   private async register(socket: AgentSocket, generation: number): Promise<void> {
-    const payload: RegisterPayload = { metadata: this.metadata };
+    const payload: RegisterPayload = { metadata: this.metadata, accepts_task_batches: true };
     if (this.capabilities) payload.capabilities = this.capabilities;
     let response;
     try {
@@ -568,12 +588,28 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
       this.rejectAssignment(assignment);
       return;
     }
-    this.outbox.add({ event: 'task.ack', payload: { task_id: taskId, fencing_token: fencingToken } });
+    this.deferAck(taskId, fencingToken);
     const task: AgentTask = { id: taskId, type: assignment.taskType, payload: assignment.payload };
     this.execute(task, attemptInfoOf(assignment), handler, true).catch((error: unknown) => {
       // A handler's own failure is reported, not thrown; only a fault of the client lands here.
       this.logger.error({ ...fields, error: messageOf(error) }, 'could not run the task');
     });
+  }
+
+  private deferAck(taskId: string, fencingToken: string): void {
+    this.pendingAcks.set(taskId, fencingToken);
+    if (this.acksScheduled) return;
+    this.acksScheduled = true;
+    setImmediate(() => {
+      this.acksScheduled = false;
+      for (const [id, token] of this.pendingAcks) this.outbox.add({ event: 'task.ack', payload: { task_id: id, fencing_token: token } });
+      this.pendingAcks.clear();
+    });
+  }
+
+  /** The attempt's outcome is known, or the attempt is dropped: its ack, if not sent yet, is not needed. */
+  private forgetPendingAck(taskId: string, fencingToken: string): void {
+    if (this.pendingAcks.get(taskId) === fencingToken) this.pendingAcks.delete(taskId);
   }
 
   /** No handler takes this type: tell the coordinator at once, so the task does not wait for a timeout. */
@@ -694,6 +730,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     const report = outcome.ok
       ? this.resultReport(started.taskId, started.fencingToken, outcome.value)
       : this.failReport(started.taskId, started.fencingToken, messageOf(outcome.error), !isNonRetryable(outcome.error));
+    this.forgetPendingAck(started.taskId, started.fencingToken);
     this.outbox.add(report);
     if (report.event === 'task.fail') {
       const { error, retryable } = report.payload;
@@ -739,6 +776,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     if (this.attempts.get(id) === attempt) this.attempts.delete(id);
     if (attempt.remote) {
       this.recentAttempts.remember(id, attempt.info.fencingToken);
+      this.forgetPendingAck(id, attempt.info.fencingToken);
       this.outbox.drop(id, attempt.info.fencingToken);
     }
     this.tracker.abandon(id, reason);
@@ -784,26 +822,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     // Never queue a report on a disconnected socket: socket.io would flush it on reconnect,
     // before the new registration. It waits in the outbox for resume() instead.
     if (!socket?.connected || !this.sessionReady) return { kind: 'offline' };
-    let response: AckResponse<TaskReportAck>;
-    try {
-      response = await this.emitReport(socket, report);
-    } catch {
-      // Judged by the state now, not at sending: resume() may already have run for a new connection.
-      return this.socket?.connected && this.sessionReady ? { kind: 'no-answer' } : { kind: 'offline' };
-    }
-    return response.ok ? { kind: 'ok' } : { kind: 'refused', error: response.error };
-  }
-
-  private emitReport(socket: AgentSocket, report: TaskReport): Promise<AckResponse<TaskReportAck>> {
-    const timed = socket.timeout(this.reportTimeoutMs);
-    switch (report.event) {
-      case 'task.ack':
-        return timed.emitWithAck('task.ack', report.payload);
-      case 'task.result':
-        return timed.emitWithAck('task.result', report.payload);
-      case 'task.fail':
-        return timed.emitWithAck('task.fail', report.payload);
-    }
+    return this.batcher.send(report);
   }
 
   private onReportRefused(event: ReportRejection['event'], taskId: string, fencingToken: string, error: AckError, attemptGone: boolean): void {

@@ -4,13 +4,14 @@
  * class-validator, and an agent process must not pull in the server framework. The file
  * imported here has no imports of its own, so a value import of it stays framework-free.
  */
-export { AGENTS_NAMESPACE } from '../../contracts/src/agent-socket';
+export { AGENTS_NAMESPACE, TASK_REPORT_BATCH_MAX } from '../../contracts/src/agent-socket';
 export type {
   AckError,
   AckResponse,
   AgentClientToServerEvents,
   AgentServerToClientEvents,
   AgentSwarmInfo,
+  BatchedTaskReport,
   HeartbeatAck,
   HeartbeatPayload,
   RegisteredInfo,
@@ -18,11 +19,14 @@ export type {
   ReportableAgentStatus,
   StopPayload,
   TaskAckPayload,
+  TaskAssignBatchPayload,
   TaskAssignPayload,
   TaskCancelPayload,
   TaskFailPayload,
   TaskProgressPayload,
   TaskReportAck,
   TaskReportBase,
+  TaskReportBatchAck,
+  TaskReportBatchPayload,
   TaskResultPayload,
 } from '../../contracts/src/agent-socket';

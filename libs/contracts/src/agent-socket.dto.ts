@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsArray, IsObject, Matches } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsObject, Matches } from 'class-validator';
 import { IsOmittable } from './validation';
 
 /** Socket payloads are validated exactly like REST bodies (unknown fields refused). Heartbeats: see heartbeat-validation.ts. */
@@ -9,4 +9,7 @@ export class RegisterMessage {
 
   @IsOmittable() @IsObject()
   metadata?: Record<string, unknown>;
+
+  @IsOmittable() @IsBoolean()
+  accepts_task_batches?: boolean;
 }

@@ -23,6 +23,11 @@ export interface RegisterPayload {
   capabilities?: string[];
   /** Free-form facts about the running process (version, host, model...). */
   metadata?: Record<string, unknown>;
+  /**
+   * The agent understands `task.assign.batch`: several attempts for it that one distributor
+   * pass assigned arrive in one message instead of one `task.assign` each.
+   */
+  accepts_task_batches?: boolean;
 }
 
 export interface AgentSwarmInfo {
@@ -83,6 +88,11 @@ export interface TaskAssignPayload {
   ack_deadline: number;
 }
 
+/** Server → agent: several attempts in one message (only to agents that registered with accepts_task_batches). */
+export interface TaskAssignBatchPayload {
+  tasks: TaskAssignPayload[];
+}
+
 /** Server → agent: stop working on a task (cancelled, timed out, or reassigned). */
 export interface TaskCancelPayload {
   task_id: string;
@@ -121,6 +131,28 @@ export interface TaskReportAck {
   received_at: number;
 }
 
+/** One report inside `task.report.batch`: the single event's payload plus which kind it is. */
+export type BatchedTaskReport =
+  | ({ type: 'ack' } & TaskAckPayload)
+  | ({ type: 'progress' } & TaskProgressPayload)
+  | ({ type: 'result' } & TaskResultPayload)
+  | ({ type: 'fail' } & TaskFailPayload);
+
+/** Agent → server: up to TASK_REPORT_BATCH_MAX reports in one message, applied in order. */
+export interface TaskReportBatchPayload {
+  reports: BatchedTaskReport[];
+}
+export const TASK_REPORT_BATCH_MAX = 1_000;
+
+/**
+ * The answer to a batch: one outcome per report, in the order sent. Each means what the
+ * answer to the single event would (a `superseded` one: drop that attempt's work).
+ */
+export interface TaskReportBatchAck {
+  received_at: number;
+  results: Array<{ ok: true } | { ok: false; error: AckError }>;
+}
+
 export interface AgentClientToServerEvents {
   'agent.register': (payload: RegisterPayload, ack: Ack<RegisteredInfo>) => void;
   'agent.heartbeat': (payload: HeartbeatPayload, ack: Ack<HeartbeatAck>) => void;
@@ -128,11 +160,13 @@ export interface AgentClientToServerEvents {
   'task.progress': (payload: TaskProgressPayload, ack: Ack<TaskReportAck>) => void;
   'task.result': (payload: TaskResultPayload, ack: Ack<TaskReportAck>) => void;
   'task.fail': (payload: TaskFailPayload, ack: Ack<TaskReportAck>) => void;
+  'task.report.batch': (payload: TaskReportBatchPayload, ack: Ack<TaskReportBatchAck>) => void;
 }
 
 export interface AgentServerToClientEvents {
   'agent.stop': (payload: StopPayload) => void;
   'task.assign': (payload: TaskAssignPayload) => void;
+  'task.assign.batch': (payload: TaskAssignBatchPayload) => void;
   'task.cancel': (payload: TaskCancelPayload) => void;
   /** Sent just before the server drops a socket, saying why (rate limit, token revoked...). */
   'agent.error': (payload: AckError) => void;

@@ -7,12 +7,13 @@ import { OwnerRepository } from './repositories/owner.repository';
 import { SwarmRepository } from './repositories/swarm.repository';
 import { TaskRepository } from './repositories/task.repository';
 import { TaskTransitions } from './repositories/task-transitions';
+import { Sql } from './sql';
 
 const REPOSITORIES = [AgentRepository, ApiKeyRepository, HistoryRepository, OwnerRepository, SwarmRepository, TaskRepository, TaskTransitions];
 
 @Global()
 @Module({
-  providers: [PrismaService, ...REPOSITORIES],
-  exports: [PrismaService, ...REPOSITORIES],
+  providers: [PrismaService, Sql, ...REPOSITORIES],
+  exports: [PrismaService, Sql, ...REPOSITORIES],
 })
 export class DbModule {}

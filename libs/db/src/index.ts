@@ -1,5 +1,6 @@
 export * from './db.module';
 export * from './prisma.service';
+export * from './sql';
 export * from './paging';
 export * from './prisma-errors';
 export * from './migration-status';

@@ -1,29 +1,35 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
+import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 
 /**
- * The one Prisma client of a process, on the pg driver adapter (no native engine needed).
- * Connections are opened lazily by the pool, so a process starts even while Postgres is
- * still coming up; /ready reports it until it answers.
+ * The one Prisma client of a process, on the pg driver adapter (no native engine needed), over
+ * a pg pool the process also uses directly for the task engine's raw statements (Sql) — one
+ * set of connections for both. Connections are opened lazily by the pool, so a process starts
+ * even while Postgres is still coming up; /ready reports it until it answers.
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   private readonly logger = new Logger(PrismaService.name);
+  readonly pool: pg.Pool;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    super({
-      adapter: new PrismaPg({
-        connectionString: config.database.url,
-        max: config.database.poolSize,
-        connectionTimeoutMillis: 5_000,
-      }),
+    const pool = new pg.Pool({
+      connectionString: config.database.url,
+      max: config.database.poolSize,
+      connectionTimeoutMillis: 5_000,
     });
+    super({ adapter: new PrismaPg(pool) });
+    this.pool = pool;
+    // Without a listener an idle connection's error (Postgres restarted) would crash the process.
+    pool.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'idle database connection failed'));
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.$disconnect();
+    await this.pool.end();
     this.logger.log('database pool closed');
   }
 }

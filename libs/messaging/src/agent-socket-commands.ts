@@ -11,21 +11,64 @@ import {
 import { RedisKeys } from './redis-keys';
 import { REDIS_KEYS, RedisService } from './redis.module';
 
+/**
+ * Assignments published on the task-assignments channel: [agent id, attempts][]. One message
+ * per distributor pass rather than one emitter broadcast per attempt: the per-message cost
+ * (a Redis write, a pub/sub delivery, a decode in every api copy) was most of an assignment's.
+ */
+export type AssignmentMessage = Array<[agentId: string, tasks: TaskAssignPayload[]]>;
+
+/**
+ * A message is cut here (by payload size, roughly): Redis drops a subscriber whose output
+ * buffer passes 32 MB, and a pass may assign hundreds of tasks of up to 256 KiB each.
+ */
+const ASSIGNMENT_MESSAGE_MAX_BYTES = 1024 * 1024;
+
 /** Tells agents things through Redis, whichever api copy holds their socket. */
 @Injectable()
 export class AgentSocketCommands {
   private readonly emitter: Emitter<AgentServerToClientEvents>;
+  private readonly assignmentsChannel: string;
 
-  constructor(redis: RedisService, @Inject(REDIS_KEYS) keys: RedisKeys) {
+  constructor(
+    private readonly redis: RedisService,
+    @Inject(REDIS_KEYS) keys: RedisKeys,
+  ) {
     this.emitter = new Emitter<AgentServerToClientEvents>(redis.client, { key: keys.socketIo }).of(AGENTS_NAMESPACE);
+    this.assignmentsChannel = keys.taskAssignments;
   }
 
   stop(agentId: string, payload: StopPayload): void {
     this.emitter.to(socketRooms.agent(agentId)).emit('agent.stop', payload);
   }
 
-  assignTask(agentId: string, payload: TaskAssignPayload): void {
-    this.emitter.to(socketRooms.agent(agentId)).emit('task.assign', payload);
+  /**
+   * Sends attempts to their agents. Fire-and-forget like every socket message: an attempt that
+   * never arrives is not acknowledged and goes to another agent after the ack deadline.
+   */
+  async assignTasks(assignments: Array<{ agentId: string; task: TaskAssignPayload }>): Promise<void> {
+    if (assignments.length === 0) return;
+    const messages: string[] = [];
+    let current = new Map<string, string[]>();
+    let bytes = 0;
+    const flush = (): void => {
+      if (current.size === 0) return;
+      const parts: string[] = [];
+      for (const [agentId, tasks] of current) parts.push(`[${JSON.stringify(agentId)},[${tasks.join(',')}]]`);
+      messages.push(`[${parts.join(',')}]`);
+      current = new Map();
+      bytes = 0;
+    };
+    for (const { agentId, task } of assignments) {
+      const json = JSON.stringify(task);
+      if (bytes > 0 && bytes + json.length > ASSIGNMENT_MESSAGE_MAX_BYTES) flush();
+      const list = current.get(agentId);
+      if (list) list.push(json);
+      else current.set(agentId, [json]);
+      bytes += json.length;
+    }
+    flush();
+    await Promise.all(messages.map((message) => this.redis.client.publish(this.assignmentsChannel, message)));
   }
 
   cancelTask(agentId: string, payload: TaskCancelPayload): void {

@@ -28,7 +28,11 @@ export function redisKeys(prefix: string) {
     delayedTasks: `${prefix}:tasks:delayed`,
     dispatchDue: `${prefix}:dispatch:due`,
     taskReports: `${prefix}:task-reports`,
+    /** Pub/sub channel: a distributor pass's assignments, grouped by agent, to whichever api copy holds each socket. */
+    taskAssignments: `${prefix}:task-assignments`,
     fencingCounter: `${prefix}:fence`,
+    /** Bumped on every API key revocation: api copies drop their cached keys when it changes. */
+    apiKeyGeneration: `${prefix}:auth:key-generation`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -364,9 +364,11 @@ export class TaskDispatchStore {
   }
 
   /** Is this attempt still the agent's? A cheap early answer for the gateway; Postgres decides. */
-  async holdsAttempt(agentId: string, taskId: string, fencingToken: string): Promise<boolean> {
-    const score = await this.redis.client.zscore(this.keys.agentInFlight(agentId), taskId);
-    return score !== null && score === fencingToken;
+  /** For each report, in order: is its attempt still in the agent's in-flight set? One Redis call. */
+  async holdsAttempts(agentId: string, attempts: Array<{ taskId: string; fencingToken: string }>): Promise<boolean[]> {
+    if (attempts.length === 0) return [];
+    const scores = await this.redis.client.zmscore(this.keys.agentInFlight(agentId), ...attempts.map((a) => a.taskId));
+    return attempts.map((a, i) => scores[i] !== null && scores[i] === a.fencingToken);
   }
 
   async inFlightOf(agentId: string): Promise<InFlightEntry[]> {

@@ -31,12 +31,15 @@ export class TaskReportStream {
     @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
   ) {}
 
-  async append(report: TaskReport): Promise<void> {
-    await this.redis.client.xadd(
-      this.keys.taskReports, 'MAXLEN', '~', String(TASK_REPORTS_STREAM_MAX_LENGTH), '*',
-      'k', report.kind, 'a', report.agentId, 't', report.taskId, 'f', report.fencingToken, 'at', String(report.at),
-      'd', report.data === undefined ? '' : JSON.stringify(report.data),
-    );
+  /**
+   * Stores one agent's reports as one stream entry, in order: `a` the agent, `b` a JSON array
+   * of {k: kind, t: task, f: fencing token, at, d: data}. One entry per message the agent sent,
+   * so a batch costs one append, not one per report.
+   */
+  async append(agentId: string, reports: TaskReport[]): Promise<void> {
+    if (reports.length === 0) return;
+    const encoded = reports.map((r) => ({ k: r.kind, t: r.taskId, f: r.fencingToken, at: r.at, d: r.data }));
+    await this.redis.client.xadd(this.keys.taskReports, 'MAXLEN', '~', String(TASK_REPORTS_STREAM_MAX_LENGTH), '*', 'a', agentId, 'b', JSON.stringify(encoded));
   }
 
   /**
@@ -69,10 +72,32 @@ export class TaskReportStream {
   }
 }
 
-export function parseTaskReport(entryId: string, fields: string[]): StreamedTaskReport | null {
+const KINDS: ReadonlySet<string> = new Set<TaskReportKind>(['ack', 'progress', 'result', 'fail']);
+
+/**
+ * The reports in one stream entry, or null when the entry is not a report entry. Reads both
+ * layouts: a batch (`a`, `b`) and the older one report per entry (`k`, `a`, `t`, `f`, `at`, `d`).
+ */
+export function parseTaskReports(entryId: string, fields: string[]): StreamedTaskReport[] | null {
   const map: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]] = fields[i + 1];
-  if (!map.k || !map.a || !map.t || !map.f) return null;
+  if (!map.a) return null;
+  if (map.b !== undefined) {
+    let items: unknown;
+    try {
+      items = JSON.parse(map.b);
+    } catch {
+      return null;
+    }
+    if (!Array.isArray(items)) return null;
+    const reports: StreamedTaskReport[] = [];
+    for (const item of items as Array<Record<string, unknown>>) {
+      if (!item || typeof item.k !== 'string' || !KINDS.has(item.k) || typeof item.t !== 'string' || typeof item.f !== 'string') return null;
+      reports.push({ entryId, kind: item.k as TaskReportKind, agentId: map.a, taskId: item.t, fencingToken: item.f, at: Number(item.at), data: item.d });
+    }
+    return reports;
+  }
+  if (!map.k || !KINDS.has(map.k) || !map.t || !map.f) return null;
   let data: unknown;
   if (map.d) {
     try {
@@ -81,5 +106,5 @@ export function parseTaskReport(entryId: string, fields: string[]): StreamedTask
       return null;
     }
   }
-  return { entryId, kind: map.k as TaskReportKind, agentId: map.a, taskId: map.t, fencingToken: map.f, at: Number(map.at), data };
+  return [{ entryId, kind: map.k as TaskReportKind, agentId: map.a, taskId: map.t, fencingToken: map.f, at: Number(map.at), data }];
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { FinishedTask, LockedInFlight, Prisma, QueueableTask, TaskTransitions } from '@swarm/db';
+import { FinishedTask, LockedInFlight, QueueableTask, RawSql, TaskTransitions } from '@swarm/db';
 import { AttemptEnding } from '@swarm/db';
 import { decideAfterFailure, evaluateDependencies, requirementClass, retryDelayMs } from '@swarm/domain';
 import { AgentSocketCommands, InFlightEntry, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
@@ -60,7 +60,7 @@ export class TaskSettlement {
   ) {}
 
   /** Ends in-flight attempts with a failure: retried with backoff, or final. */
-  async failAttempts(tx: Prisma.TransactionClient, failures: FailureInput[], effects: TaskEffects, now = Date.now()): Promise<void> {
+  async failAttempts(tx: RawSql, failures: FailureInput[], effects: TaskEffects, now = Date.now()): Promise<void> {
     if (failures.length === 0) return;
     const endings: AttemptEnding[] = failures.map((f) => {
       const decision = decideAfterFailure({ attemptCount: f.task.attemptCount, maxAttempts: f.task.maxAttempts, retryable: f.retryable });
@@ -94,7 +94,7 @@ export class TaskSettlement {
    * Tasks that just became final: dependants settled (released or failed in turn), stats and
    * events recorded. Retried tasks in `effects` get their events here too.
    */
-  async finish(tx: Prisma.TransactionClient, finished: FinishedTask[], effects: TaskEffects): Promise<void> {
+  async finish(tx: RawSql, finished: FinishedTask[], effects: TaskEffects): Promise<void> {
     const settled = finished.length > 0 ? await this.transitions.settleDependants(tx, finished.map((f) => f.id), evaluateDependencies) : { released: [], failed: [] };
     effects.finished.push(...finished, ...settled.failed);
     effects.queue.push(...settled.released);
@@ -132,7 +132,7 @@ export class TaskSettlement {
     effects.events = events.map((e, i) => ({ ...e, id: stored[i].id, createdAt: stored[i].created_at }));
   }
 
-  private async recordStats(tx: Prisma.TransactionClient, effects: TaskEffects): Promise<void> {
+  private async recordStats(tx: RawSql, effects: TaskEffects): Promise<void> {
     const grouped = new Map<string, { agentId: string; taskType: string; completed: number; failed: number; timedOut: number; executionMs: number; latencies: number[] }>();
     for (const a of effects.attempts.splice(0)) {
       const key = `${a.agentId}|${a.taskType}`;

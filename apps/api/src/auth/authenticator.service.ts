@@ -3,8 +3,11 @@ import { JwtService } from '@nestjs/jwt';
 import { apiKeyMatchesHash, parseApiKey, Principal } from '@swarm/auth';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
 import { ApiKeyRepository, ApiKeyWithOwner } from '@swarm/db';
+import { ApiKeyCache } from './api-key-cache';
 
 export const JWT_ALGORITHM = 'HS256' as const;
+/** last_used_at is coarse (a minute) on purpose: recording every use would be a write per request. */
+const LAST_USED_PRECISION_MS = 60_000;
 
 export interface AccessTokenClaims {
   sub: string; // api key id
@@ -20,9 +23,12 @@ export interface AccessTokenClaims {
 @Injectable()
 export class Authenticator {
   private readonly logger = new Logger(Authenticator.name);
+  /** When this process last recorded each key's use. */
+  private readonly lastTouched = new Map<string, number>();
 
   constructor(
     private readonly apiKeys: ApiKeyRepository,
+    private readonly cache: ApiKeyCache,
     private readonly jwt: JwtService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -30,11 +36,9 @@ export class Authenticator {
   async fromApiKey(key: string): Promise<Principal | null> {
     const parsed = parseApiKey(key);
     if (!parsed) return null;
-    const row = await this.apiKeys.findByPrefix(parsed.prefix);
+    const row = await this.cache.get(`prefix:${parsed.prefix}`, () => this.apiKeys.findByPrefix(parsed.prefix));
     if (!row || row.revokedAt || !apiKeyMatchesHash(key, row.keyHash)) return null;
-    this.apiKeys.touchLastUsed(row.id, new Date()).catch((error: unknown) =>
-      this.logger.warn({ err: error }, 'could not record key use'),
-    );
+    this.recordUse(row.id);
     return toPrincipal(row);
   }
 
@@ -49,9 +53,17 @@ export class Authenticator {
       return null;
     }
     // A revoked key's tokens stop working at once, not when they expire.
-    const row = await this.apiKeys.findActiveById(claims.sub);
+    const row = await this.cache.get(`id:${claims.sub}`, () => this.apiKeys.findActiveById(claims.sub));
     if (!row || row.ownerId !== claims.own) return null;
     return toPrincipal(row);
+  }
+
+  private recordUse(keyId: string): void {
+    const now = Date.now();
+    if (now - (this.lastTouched.get(keyId) ?? 0) < LAST_USED_PRECISION_MS) return;
+    if (this.lastTouched.size > 10_000) this.lastTouched.clear();
+    this.lastTouched.set(keyId, now);
+    this.apiKeys.touchLastUsed(keyId, new Date(now)).catch((error: unknown) => this.logger.warn({ err: error }, 'could not record key use'));
   }
 
   issueToken(principal: Principal): Promise<string> {

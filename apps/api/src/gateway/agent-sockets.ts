@@ -7,6 +7,8 @@ export interface AgentSocketData {
   ownerId: string;
   registered: boolean;
   heartbeatIntervalMs: number;
+  /** Registered with accepts_task_batches: assignments may come as task.assign.batch. */
+  acceptsTaskBatches?: boolean;
 }
 
 export type AgentSocket = Socket<AgentClientToServerEvents, AgentServerToClientEvents, Record<string, never>, AgentSocketData>;

@@ -6,26 +6,31 @@ import { APP_CONFIG, AppConfig } from '@swarm/config';
 import {
   AckResponse,
   AGENTS_NAMESPACE,
+  AckError,
   HeartbeatAck,
   RegisteredInfo,
   RegisterMessage,
   socketRooms,
   TaskFailPayload,
+  TASK_REPORT_BATCH_MAX,
   TaskProgressPayload,
   TaskReportAck,
   TaskReportBase,
+  TaskReportBatchAck,
   TaskResultPayload,
   validateHeartbeat,
   validateTaskReport,
 } from '@swarm/contracts';
 import { AgentRepository, AgentWithSwarms, Prisma, PrismaService } from '@swarm/db';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, readStoredConfiguration } from '@swarm/domain';
-import { AgentConnectionJobData, AgentHealthJobs, AgentLiveState, Queues, TaskDispatchStore, TaskReportKind, TaskReportStream } from '@swarm/messaging';
+import { AgentConnectionJobData, AgentHealthJobs, AgentLiveState, Queues, TaskDispatchStore, TaskReport, TaskReportKind, TaskReportStream } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { Queue } from 'bullmq';
+import type { Namespace } from 'socket.io';
 import { AgentServer, AgentSocket } from './agent-sockets';
 import { SocketRateLimit } from './socket-rate-limit';
 import { validateMessage } from './socket-validation';
+import { TaskAssignmentRelay } from './task-assignment-relay';
 
 /** Refusal reasons an agent sees in connect_error. One text for every token problem. */
 export const INVALID_AGENT_TOKEN = 'invalid agent token';
@@ -33,6 +38,9 @@ const TASK_REPORT_KINDS: readonly TaskReportKind[] = ['ack', 'progress', 'result
 /** Per socket; far above what max_concurrency 1000 of instant tasks would send. */
 const TASK_REPORTS_PER_SECOND = 5_000;
 const MISSING_AGENT_TOKEN = 'missing agent token: connect with auth: { token }';
+const NOT_REGISTERED: AckError = { code: 'not_registered', message: 'send agent.register before task reports' };
+
+type CheckedReport = { ok: true; report: TaskReport } | { ok: false; error: AckError };
 
 /**
  * Namespace /agents. Authentication happens in the handshake (socket.io middleware: Nest guards
@@ -49,6 +57,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly live: AgentLiveState,
     private readonly dispatch: TaskDispatchStore,
     private readonly reports: TaskReportStream,
+    private readonly assignments: TaskAssignmentRelay,
     @InjectQueue(Queues.AgentHealth) private readonly health: Queue<AgentConnectionJobData>,
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -67,6 +76,8 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   }
 
   afterInit(server: AgentServer): void {
+    // A namespaced gateway is handed its namespace, not the root server.
+    this.assignments.start(server as unknown as Namespace);
     server.use((socket, next) => {
       this.authenticate(socket as AgentSocket).then(
         (reason) => (reason ? next(new Error(reason)) : next()),
@@ -112,6 +123,13 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
         });
       });
     }
+    socket.on('task.report.batch', (payload: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      this.taskReportBatch(socket, payload).then(ack as (r: unknown) => void, (error: unknown) => {
+        this.logger.error({ err: error, agentId }, 'task report batch failed');
+        (ack as (r: unknown) => void)({ ok: false, error: { code: 'internal', message: 'the reports could not be stored; send them again' } });
+      });
+    });
     this.metrics.connectedAgents.inc();
     // One live connection per agent: a second process with the same token replaces the first
     // (on whichever api copy it is). Done before joining, so the new socket is not among them.
@@ -152,6 +170,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     const agent = await this.agents.withSwarms(agentId);
     if (!agent) return { ok: false, error: { code: 'forbidden', message: 'this agent no longer exists' } };
     socket.data.registered = true;
+    socket.data.acceptsTaskBatches = message.value.accepts_task_batches === true;
     socket.data.heartbeatIntervalMs = heartbeatIntervalOf(agent);
     await this.live.markConnected(agentId, socket.id, Date.now());
     // Work may be waiting for exactly this agent. New capabilities change who may take what:
@@ -198,27 +217,60 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
    * work. The worker decides for good against Postgres.
    */
   private async taskReport(socket: AgentSocket, kind: TaskReportKind, payload: unknown): Promise<AckResponse<TaskReportAck>> {
-    if (!socket.data.registered) {
-      return { ok: false, error: { code: 'not_registered', message: 'send agent.register before task reports' } };
-    }
-    const checked = validateTaskReport(kind as 'ack', payload);
-    if (!checked.ok) return checked;
-    const report = checked.value as TaskReportBase & Partial<TaskResultPayload & TaskFailPayload & TaskProgressPayload>;
-    const { agentId } = socket.data;
-    if (!(await this.dispatch.holdsAttempt(agentId, report.task_id, report.fencing_token))) {
-      this.metrics.taskReportsRejected.inc({ reason: 'superseded' });
-      return {
-        ok: false,
-        error: { code: 'superseded', message: `attempt ${report.fencing_token} of task ${report.task_id} is not yours any more (finished, timed out or reassigned)` },
-      };
-    }
+    if (!socket.data.registered) return { ok: false, error: NOT_REGISTERED };
     const now = Date.now();
-    let data: unknown;
-    if (kind === 'result') data = report.result ?? null;
-    else if (kind === 'fail') data = { error: report.error, retryable: report.retryable ?? true };
-    else if (kind === 'progress') data = { percent: report.percent, message: report.message ?? null };
-    await this.reports.append({ kind, agentId, taskId: report.task_id, fencingToken: report.fencing_token, at: now, data });
-    return { ok: true, data: { task_id: report.task_id, received_at: now } };
+    const checked = checkReport(socket.data.agentId, kind, payload, now);
+    if (!checked.ok) return checked;
+    const [held] = await this.dispatch.holdsAttempts(socket.data.agentId, [checked.report]);
+    if (!held) return { ok: false, error: this.superseded(checked.report) };
+    await this.reports.append(socket.data.agentId, [checked.report]);
+    return { ok: true, data: { task_id: checked.report.taskId, received_at: now } };
+  }
+
+  /**
+   * Many reports in one message: each checked as its single event would be, the attempts
+   * looked up in one Redis call, the accepted ones stored as one stream entry (in order).
+   */
+  private async taskReportBatch(socket: AgentSocket, payload: unknown): Promise<AckResponse<TaskReportBatchAck>> {
+    if (!socket.data.registered) return { ok: false, error: NOT_REGISTERED };
+    const items = (payload as { reports?: unknown } | null)?.reports;
+    const extra = payload !== null && typeof payload === 'object' ? Object.keys(payload).filter((key) => key !== 'reports') : [];
+    if (!Array.isArray(items) || items.length === 0 || items.length > TASK_REPORT_BATCH_MAX || extra.length > 0) {
+      const message = extra.length > 0 ? extra.map((key) => `property ${key} should not exist`).join('; ') : `reports must be an array of 1 to ${TASK_REPORT_BATCH_MAX} reports`;
+      return { ok: false, error: { code: 'validation_failed', message } };
+    }
+    const { agentId } = socket.data;
+    const now = Date.now();
+    const results: TaskReportBatchAck['results'] = new Array(items.length);
+    const candidates: Array<{ index: number; report: TaskReport }> = [];
+    items.forEach((item: unknown, index) => {
+      const type = (item as { type?: unknown } | null)?.type;
+      if (typeof type !== 'string' || !TASK_REPORT_KINDS.includes(type as TaskReportKind)) {
+        results[index] = { ok: false, error: { code: 'validation_failed', message: `reports.${index}.type: type must be one of ${TASK_REPORT_KINDS.join(', ')}` } };
+        return;
+      }
+      const { type: _type, ...fields } = item as Record<string, unknown>;
+      const checked = checkReport(agentId, type as TaskReportKind, fields, now);
+      if (checked.ok) candidates.push({ index, report: checked.report });
+      else results[index] = { ok: false, error: { ...checked.error, message: `reports.${index}: ${checked.error.message}` } };
+    });
+    const held = await this.dispatch.holdsAttempts(agentId, candidates.map((c) => c.report));
+    const accepted: TaskReport[] = [];
+    candidates.forEach(({ index, report }, i) => {
+      if (held[i]) {
+        accepted.push(report);
+        results[index] = { ok: true };
+      } else {
+        results[index] = { ok: false, error: this.superseded(report) };
+      }
+    });
+    if (accepted.length > 0) await this.reports.append(agentId, accepted);
+    return { ok: true, data: { received_at: now, results } };
+  }
+
+  private superseded(report: TaskReport): AckError {
+    this.metrics.taskReportsRejected.inc({ reason: 'superseded' });
+    return { code: 'superseded', message: `attempt ${report.fencingToken} of task ${report.taskId} is not yours any more (finished, timed out or reassigned)` };
   }
 
   private async notifyHealth(job: string, data: AgentConnectionJobData): Promise<void> {
@@ -235,4 +287,15 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
 function heartbeatIntervalOf(agent: AgentWithSwarms): number {
   const intervals = agent.memberships.map((m) => readStoredConfiguration(m.swarm.configuration).heartbeat_interval_ms);
   return intervals.length > 0 ? Math.min(...intervals) : DEFAULT_HEARTBEAT_INTERVAL_MS;
+}
+
+function checkReport(agentId: string, kind: TaskReportKind, payload: unknown, now: number): CheckedReport {
+  const checked = validateTaskReport(kind as 'ack', payload);
+  if (!checked.ok) return checked;
+  const report = checked.value as TaskReportBase & Partial<TaskResultPayload & TaskFailPayload & TaskProgressPayload>;
+  let data: unknown;
+  if (kind === 'result') data = report.result ?? null;
+  else if (kind === 'fail') data = { error: report.error, retryable: report.retryable ?? true };
+  else if (kind === 'progress') data = { percent: report.percent, message: report.message ?? null };
+  return { ok: true, report: { kind, agentId, taskId: report.task_id, fencingToken: report.fencing_token, at: now, data } };
 }

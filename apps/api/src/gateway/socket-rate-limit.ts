@@ -1,4 +1,4 @@
-import type { AckError } from '@swarm/contracts';
+import { type AckError, TASK_REPORT_BATCH_MAX } from '@swarm/contracts';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Socket } from 'socket.io';
 
@@ -36,7 +36,7 @@ export class SocketRateLimit {
   attach(socket: Socket): void {
     socket.use((packet, next) => {
       const limiter = typeof packet[0] === 'string' && packet[0].startsWith('task.') ? this.taskReportLimiter : this.limiter;
-      limiter.consume(socket.id).then(
+      limiter.consume(socket.id, reportsIn(packet)).then(
         () => next(),
         () => this.refuse(socket, packet),
       );
@@ -56,4 +56,11 @@ export class SocketRateLimit {
     if (typeof ack === 'function') (ack as (response: unknown) => void)({ ok: false, error: RATE_LIMITED });
     if (strikes >= this.options.floodStrikes) this.options.onFlood(socket, strikes);
   }
+}
+
+/** A batch of task reports spends one point per report (at least one, at most the batch limit). */
+function reportsIn(packet: unknown[]): number {
+  if (packet[0] !== 'task.report.batch') return 1;
+  const reports = (packet[1] as { reports?: unknown } | null)?.reports;
+  return Array.isArray(reports) ? Math.min(Math.max(reports.length, 1), TASK_REPORT_BATCH_MAX) : 1;
 }

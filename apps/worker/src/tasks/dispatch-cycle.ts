@@ -158,19 +158,28 @@ export class DispatchCycle {
       this.logger.debug({ swarmId, refused: refused.length }, 'claims refused by Postgres');
     }
     const now = Date.now();
+    const delivery = this.sockets.assignTasks(
+      committed.map((a) => ({
+        agentId: a.agentId,
+        task: {
+          task_id: a.taskId,
+          swarm_id: a.swarmId,
+          task_type: a.taskType,
+          payload: a.payload,
+          priority: a.priority,
+          attempt: a.attempt,
+          max_attempts: a.maxAttempts,
+          fencing_token: a.fencingToken.toString(),
+          timeout_ms: a.timeoutMs,
+          ack_deadline: a.deadlineAt.getTime(),
+        },
+      })),
+    );
+    // Not awaited: the next cycle need not wait for Redis's reply. Committed either way: an
+    // attempt that never reaches its agent is not acknowledged and goes to another agent at its
+    // ack deadline.
+    void delivery.catch((error: unknown) => this.logger.warn({ err: error, swarmId, tasks: committed.length }, 'could not publish assignments; their ack deadlines will reassign them'));
     for (const a of committed) {
-      this.sockets.assignTask(a.agentId, {
-        task_id: a.taskId,
-        swarm_id: a.swarmId,
-        task_type: a.taskType,
-        payload: a.payload,
-        priority: a.priority,
-        attempt: a.attempt,
-        max_attempts: a.maxAttempts,
-        fencing_token: a.fencingToken.toString(),
-        timeout_ms: a.timeoutMs,
-        ack_deadline: a.deadlineAt.getTime(),
-      });
       this.writtenReasons.delete(a.taskId);
       this.metrics.taskAssignment.observe(Math.max(0, now - a.queuedAt.getTime()) / 1000);
     }

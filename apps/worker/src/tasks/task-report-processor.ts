@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
-import { FinishedTask, PrismaService, TaskTransitions } from '@swarm/db';
-import { parseTaskReport, REDIS_KEYS, RedisKeys, StreamedTaskReport, StreamEntry, StreamGroupConsumer, TASK_REPORTS_GROUP } from '@swarm/messaging';
+import { FinishedTask, RawSql, Sql, TaskTransitions } from '@swarm/db';
+import { parseTaskReports, REDIS_KEYS, RedisKeys, StreamedTaskReport, StreamEntry, StreamGroupConsumer, TASK_REPORTS_GROUP } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { TaskEffects, TaskSettlement } from '@swarm/task-engine';
 import Redis from 'ioredis';
@@ -31,7 +31,7 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
   private consumer?: StreamGroupConsumer;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly sql: Sql,
     private readonly transitions: TaskTransitions,
     private readonly settlement: TaskSettlement,
     private readonly metrics: Metrics,
@@ -76,8 +76,8 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
     const reports: StreamedTaskReport[] = [];
     const malformed: string[] = [];
     for (const [id, fields] of entries) {
-      const report = parseTaskReport(id, fields);
-      if (report) reports.push(report);
+      const parsed = parseTaskReports(id, fields);
+      if (parsed) reports.push(...parsed);
       else malformed.push(id);
     }
     if (malformed.length > 0) {
@@ -95,7 +95,7 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
     for (let attempt = 1; ; attempt++) {
       effects = new TaskEffects();
       try {
-        rejected = await this.prisma.$transaction((tx) => this.applyInTransaction(tx, reports, effects), { timeout: 60_000 });
+        rejected = await this.sql.transaction((tx) => this.applyInTransaction(tx, reports, effects));
         break;
       } catch (error) {
         // Two batches finishing overlapping tasks can deadlock; Postgres aborts one: run it again.
@@ -109,7 +109,7 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
       if (r.kind === 'result' || r.kind === 'fail') effects.releaseInFlight.push({ agentId: r.agentId, taskId: r.taskId, fencingToken: r.fencingToken });
     }
     await this.settlement.apply(effects);
-    await this.consumer!.ack(batch.map((r) => r.entryId));
+    await this.consumer!.ack([...new Set(batch.map((r) => r.entryId))]);
     this.logger.debug({ reports: batch.length, finished: effects.finished.length, ms: Math.round(performance.now() - started) }, 'task reports applied');
     if (rejected > 0) {
       this.metrics.taskReportsRejected.inc({ reason: 'stale_or_duplicate' }, rejected);
@@ -117,7 +117,7 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
-  private async applyInTransaction(tx: Parameters<Parameters<PrismaService['$transaction']>[0]>[0], reports: StreamedTaskReport[], effects: TaskEffects): Promise<number> {
+  private async applyInTransaction(tx: RawSql, reports: StreamedTaskReport[], effects: TaskEffects): Promise<number> {
     // An ack whose result is in the same batch (fast tasks) is folded into the completion:
     // one row change instead of two.
     const results = reports.filter((r) => r.kind === 'result');

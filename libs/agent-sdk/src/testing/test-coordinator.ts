@@ -15,6 +15,8 @@ import {
   type TaskCancelPayload,
   type TaskReportAck,
   type TaskReportBase,
+  type TaskReportBatchAck,
+  type TaskReportBatchPayload,
 } from '../contract';
 
 type AgentServer = Server<AgentClientToServerEvents, AgentServerToClientEvents>;
@@ -80,6 +82,8 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
   /** Decides the answer to each task report; acknowledges everything by default. */
   answerReport: (report: Omit<ReceivedReport, 'answer'>) => ReportAnswer = () => 'ok';
   readonly registrations: ReceivedRegistration[] = [];
+  /** How many reports each task.report.batch carried, in arrival order. */
+  readonly reportBatchSizes: number[] = [];
   readonly heartbeats: ReceivedHeartbeat[] = [];
   readonly reports: ReceivedReport[] = [];
   readonly agentId = '0190b6a0-0000-7000-8000-000000000001';
@@ -162,6 +166,7 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
           this.onReport(socket, event, payload, ack);
         });
       }
+      socket.on('task.report.batch', (payload, ack) => this.onReportBatch(socket, payload, ack));
       socket.on('agent.heartbeat', (payload, ack) => {
         const heartbeat = { socket, payload, receivedAt: performance.now() };
         this.heartbeats.push(heartbeat);
@@ -182,9 +187,28 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
    */
   assign(overrides: Partial<TaskAssignPayload> = {}, socket: TestAgentSocket | undefined = this.connectedSockets()[0]): TaskAssignPayload {
     if (!socket) throw new Error('test coordinator: no agent connected to assign a task to');
+    const payload = this.newAttempt(overrides);
+    socket.emit('task.assign', payload);
+    return payload;
+  }
+
+  /** Sends several new attempts in one task.assign.batch (see assign for the defaults). */
+  assignBatch(overrides: Array<Partial<TaskAssignPayload>>, socket: TestAgentSocket | undefined = this.connectedSockets()[0]): TaskAssignPayload[] {
+    if (!socket) throw new Error('test coordinator: no agent connected to assign tasks to');
+    const tasks = overrides.map((override) => this.newAttempt(override));
+    socket.emit('task.assign.batch', { tasks });
+    return tasks;
+  }
+
+  cancel(payload: TaskCancelPayload, socket: TestAgentSocket | undefined = this.connectedSockets()[0]): void {
+    if (!socket) throw new Error('test coordinator: no agent connected to cancel a task on');
+    socket.emit('task.cancel', payload);
+  }
+
+  private newAttempt(overrides: Partial<TaskAssignPayload>): TaskAssignPayload {
     const fencingToken = overrides.fencing_token ?? String(++this.lastFencingToken);
     this.lastFencingToken = Math.max(this.lastFencingToken, Number(fencingToken) || 0);
-    const payload: TaskAssignPayload = {
+    return {
       task_id: `task-${this.lastFencingToken}`,
       swarm_id: 'swarm-a',
       task_type: 'echo',
@@ -197,13 +221,6 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
       ...overrides,
       fencing_token: fencingToken,
     };
-    socket.emit('task.assign', payload);
-    return payload;
-  }
-
-  cancel(payload: TaskCancelPayload, socket: TestAgentSocket | undefined = this.connectedSockets()[0]): void {
-    if (!socket) throw new Error('test coordinator: no agent connected to cancel a task on');
-    socket.emit('task.cancel', payload);
   }
 
   /** Reports received so far, optionally only those of one event and/or task. */
@@ -221,6 +238,30 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
     if (answer === 'ok') ack({ ok: true, data: { task_id: payload.task_id, received_at: Date.now() } });
     else if (answer !== 'no-answer') ack({ ok: false, error: answer });
     this.emit('report', report);
+  }
+
+  /**
+   * A batch is recorded as its reports, one by one, each answered by answerReport; one
+   * 'no-answer' among them leaves the whole batch unanswered, as a lost ack would.
+   */
+  private onReportBatch(socket: TestAgentSocket, payload: TaskReportBatchPayload, ack: (response: AckResponse<TaskReportBatchAck>) => void): void {
+    this.reportBatchSizes.push(payload.reports.length);
+    const results: TaskReportBatchAck['results'] = [];
+    let answered = true;
+    const received: ReceivedReport[] = [];
+    for (const { type, ...fields } of payload.reports) {
+      const base = { socket, event: `task.${type}` as ReportEvent, payload: fields as TaskReportBase & Record<string, unknown>, receivedAt: performance.now() };
+      const answer: ReportAnswer = this.registeredSockets.has(socket)
+        ? this.answerReport(base)
+        : { code: 'not_registered', message: 'register before sending task reports' };
+      const report: ReceivedReport = { ...base, answer };
+      this.reports.push(report);
+      received.push(report);
+      if (answer === 'no-answer') answered = false;
+      results.push(answer === 'ok' || answer === 'no-answer' ? { ok: true } : { ok: false, error: answer });
+    }
+    if (answered) ack({ ok: true, data: { received_at: Date.now(), results } });
+    for (const report of received) this.emit('report', report);
   }
 
   /** Forgets that a socket registered, as a server that lost its state would. */

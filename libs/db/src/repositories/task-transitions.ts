@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, TaskStatus } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
+import { RawSql, Sql } from '../sql';
 
-type Tx = Prisma.TransactionClient;
+type Tx = RawSql;
 
 /** A task as the distributor needs it to (re)queue it in Redis. */
 export interface QueueableTask {
@@ -171,11 +171,16 @@ const toQueueable = (r: QueueableRow): QueueableTask => ({
  */
 @Injectable()
 export class TaskTransitions {
-  constructor(private readonly prisma: PrismaService) {}
+  /** Statements outside a caller's transaction go straight to the pg pool. */
+  private readonly db: RawSql;
+
+  constructor(sql: Sql) {
+    this.db = sql.direct;
+  }
 
   /** The highest fencing token ever issued, so the Redis counter can be raised past it. */
   async highestFencingToken(): Promise<bigint> {
-    const [row] = await this.prisma.$queryRaw<{ max: bigint | null }[]>`SELECT max(fencing_token) AS max FROM task_attempts`;
+    const [row] = await this.db.$queryRaw<{ max: bigint | null }[]>`SELECT max(fencing_token) AS max FROM task_attempts`;
     return row?.max ?? 0n;
   }
 
@@ -185,7 +190,7 @@ export class TaskTransitions {
    */
   async commitAssignments(claims: AssignmentClaim[], ackTimeoutMs: number): Promise<CommittedAssignment[]> {
     if (claims.length === 0) return [];
-    const rows = await this.prisma.$queryRaw<
+    const rows = await this.db.$queryRaw<
       Array<{
         id: string; swarm_id: string; owner_id: string; agent_id: string; task_type: string; payload: unknown; priority: number;
         attempt_count: number; max_attempts: number; timeout_ms: number; fencing_token: bigint; queued_at: Date; assigned_at: Date; deadline_at: Date;
@@ -504,20 +509,20 @@ export class TaskTransitions {
 
   /** Queued tasks older than `before` (reconciler: are they in Redis?). */
   async queuedBefore(before: Date, limit: number): Promise<QueueableTask[]> {
-    const rows = await this.prisma.$queryRaw<QueueableRow[]>`
+    const rows = await this.db.$queryRaw<QueueableRow[]>`
       SELECT id, swarm_id, task_type, priority, required_capabilities, queued_at, available_at FROM tasks
       WHERE status = 'queued' AND queued_at < ${before} ORDER BY queued_at LIMIT ${limit}`;
     return rows.map(toQueueable);
   }
 
   async swarmsWithQueuedTasks(): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ swarm_id: string }[]>`SELECT DISTINCT swarm_id FROM tasks WHERE status = 'queued'`;
+    const rows = await this.db.$queryRaw<{ swarm_id: string }[]>`SELECT DISTINCT swarm_id FROM tasks WHERE status = 'queued'`;
     return rows.map((r) => r.swarm_id);
   }
 
   /** Pending tasks whose prerequisites are all final: a lost release the reconciler repairs. */
   async pendingWithFinalPrerequisites(limit: number): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
       SELECT t.id FROM tasks t WHERE t.status = 'pending'
         AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks p ON p.id = d.depends_on_task_id
                         WHERE d.task_id = t.id AND p.status IN ('pending', 'queued', 'assigned', 'running'))
@@ -528,7 +533,7 @@ export class TaskTransitions {
   /** Which of these (task, token) attempts Postgres still has in flight. */
   async inFlightConfirmed(entries: Array<{ taskId: string; fencingToken: string }>): Promise<Set<string>> {
     if (entries.length === 0) return new Set();
-    const rows = await this.prisma.$queryRaw<{ id: string; fencing_token: bigint }[]>`
+    const rows = await this.db.$queryRaw<{ id: string; fencing_token: bigint }[]>`
       SELECT t.id, t.fencing_token FROM tasks t
       WHERE (t.id, t.fencing_token) IN (SELECT * FROM unnest(${entries.map((e) => e.taskId)}::uuid[], ${entries.map((e) => e.fencingToken)}::bigint[]))
         AND t.status IN ('assigned', 'running')`;
@@ -537,7 +542,7 @@ export class TaskTransitions {
 
   async setWaitReasons(reasons: Array<{ taskId: string; reason: string | null }>): Promise<void> {
     if (reasons.length === 0) return;
-    await this.prisma.$executeRaw`
+    await this.db.$executeRaw`
       UPDATE tasks t SET wait_reason = i.reason
       FROM unnest(${reasons.map((r) => r.taskId)}::uuid[], ${reasons.map((r) => r.reason)}::text[]) AS i(id, reason)
       WHERE t.id = i.id AND t.status = 'queued' AND t.wait_reason IS DISTINCT FROM i.reason`;

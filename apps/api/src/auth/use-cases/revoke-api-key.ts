@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiKey, HistoryRepository, PrismaService } from '@swarm/db';
 import { NotFound } from '@swarm/domain';
+import { ApiKeyCache } from '../api-key-cache';
 import type { Actor } from '../auth.decorators';
 
 @Injectable()
@@ -8,12 +9,13 @@ export class RevokeApiKey {
   constructor(
     private readonly prisma: PrismaService,
     private readonly history: HistoryRepository,
+    private readonly cache: ApiKeyCache,
   ) {}
 
   /** Idempotent: revoking a revoked key returns it unchanged and writes no second audit row. */
   async execute(actor: Actor, keyId: string): Promise<ApiKey> {
     const ownerId = actor.principal.ownerId;
-    return this.prisma.$transaction(async (tx) => {
+    const revoked = await this.prisma.$transaction(async (tx) => {
       const { count } = await tx.apiKey.updateMany({
         where: { id: keyId, ownerId, revokedAt: null },
         data: { revokedAt: new Date() },
@@ -32,5 +34,8 @@ export class RevokeApiKey {
       }
       return key;
     });
+    // After the commit, or another copy could re-read the key before the revocation is visible.
+    await this.cache.invalidate();
+    return revoked;
   }
 }
