@@ -1,4 +1,5 @@
 import { ScriptedAgent, ScriptedBehaviour } from './support/scripted-agent';
+import { request } from './support/sockets';
 import { eventually, startTestStack, TestStack } from './support/test-stack';
 
 /** Waits until the assertions in `check` pass. */
@@ -33,13 +34,16 @@ describe('tasks: submission, distribution, dependencies, retries, timeouts, canc
     return res.body.id as string;
   }
 
-  async function agent(swarmId: string, options: { capabilities?: string[]; maxConcurrency?: number; behave?: (t: TaskAssignPayload) => ScriptedBehaviour } = {}) {
+  async function agent(
+    swarmId: string,
+    options: { capabilities?: string[]; maxConcurrency?: number; behave?: (t: TaskAssignPayload) => ScriptedBehaviour; batches?: boolean } = {},
+  ) {
     const res = await stack.http.post(`/swarms/${swarmId}/agents`, {
       key,
       body: { name: `a-${Math.random().toString(36).slice(2)}`, agent_type: 'test', capabilities: options.capabilities ?? ['echo'], max_concurrency: options.maxConcurrency ?? 1 },
     });
     expect(res.status).toBe(201);
-    const scripted = await ScriptedAgent.connect(stack.baseUrl, res.body.token, options.behave);
+    const scripted = await ScriptedAgent.connect(stack.baseUrl, res.body.token, options.behave, { batches: options.batches });
     agents.push(scripted);
     await waitUntil(async () => {
       const { rows } = await stack.db.query('SELECT status FROM agents WHERE id = $1', [res.body.id]);
@@ -66,6 +70,50 @@ describe('tasks: submission, distribution, dependencies, retries, timeouts, canc
     }, timeoutMs);
     return last as Record<string, any>;
   }
+
+  it('sends a pass of work as one task.assign.batch and takes task.report.batch, answering each report on its own', async () => {
+    const swarmId = await swarm();
+    const { scripted } = await agent(swarmId, { maxConcurrency: 4, batches: true, behave: () => ({ kind: 'ignore' }) });
+    const res = await submit(swarmId, { tasks: [1, 2, 3, 4].map((n) => ({ task_type: 'echo', payload: { n } })) });
+    expect(res.status).toBe(201);
+    await waitUntil(() => expect(scripted.assignments).toHaveLength(4));
+    expect(scripted.batchSizes).toEqual([4]);
+    const byN = new Map(scripted.assignments.map((a) => [(a.payload as { n: number }).n, a]));
+    const attempt = (n: number) => ({ task_id: byN.get(n)!.task_id, fencing_token: byN.get(n)!.fencing_token });
+
+    const answer = await request<{ received_at: number; results: Array<{ ok: boolean; error?: { code: string; message: string } }> }>(scripted.socket, 'task.report.batch', {
+      reports: [
+        { type: 'ack', ...attempt(1) },
+        { type: 'result', ...attempt(1), result: { done: 1 } },
+        { type: 'result', ...attempt(2), result: { done: 2 } },
+        { type: 'result', task_id: attempt(3).task_id, fencing_token: 'not-a-token' },
+        { type: 'finish', ...attempt(3) },
+        { type: 'result', task_id: attempt(4).task_id, fencing_token: '999999999' },
+      ],
+    });
+    expect(answer.ok).toBe(true);
+    if (!answer.ok) return;
+    const results = answer.data.results;
+    expect(results.slice(0, 3)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect(results[3]).toMatchObject({ ok: false, error: { code: 'validation_failed', message: expect.stringContaining('reports.3: fencing_token') } });
+    expect(results[4]).toMatchObject({ ok: false, error: { code: 'validation_failed', message: 'reports.4.type: type must be one of ack, progress, result, fail' } });
+    expect(results[5]).toMatchObject({ ok: false, error: { code: 'superseded' } });
+
+    expect((await until(swarmId, attempt(1).task_id, 'completed')).result).toEqual({ done: 1 });
+    expect((await until(swarmId, attempt(2).task_id, 'completed')).result).toEqual({ done: 2 });
+    expect((await task(swarmId, attempt(3).task_id)).status).toBe('assigned');
+    // The same result again: the attempt is over, so it is refused, not counted twice.
+    const repeat = await request<{ results: Array<{ ok: boolean; error?: { code: string } }> }>(scripted.socket, 'task.report.batch', {
+      reports: [{ type: 'result', ...attempt(1), result: { done: 'again' } }],
+    });
+    expect(repeat.ok && repeat.data.results[0]).toMatchObject({ ok: false, error: { code: 'superseded' } });
+    expect((await task(swarmId, attempt(1).task_id)).result).toEqual({ done: 1 });
+
+    for (const bad of [{ reports: [] }, { reports: [{ type: 'ack', ...attempt(3) }], extra: true }, 'nope']) {
+      const refused = await request(scripted.socket, 'task.report.batch', bad);
+      expect(refused).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    }
+  });
 
   it('runs a task on an agent and records result, attempt and times; the same idempotency key gives the same task', async () => {
     const swarmId = await swarm();

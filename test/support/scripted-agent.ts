@@ -15,6 +15,8 @@ export type ScriptedBehaviour =
  */
 export class ScriptedAgent {
   readonly assignments: TaskAssignPayload[] = [];
+  /** Sizes of the task.assign.batch messages received (only when connected with batches). */
+  readonly batchSizes: number[] = [];
   readonly cancels: TaskCancelPayload[] = [];
   readonly reportAnswers: Array<{ event: string; taskId: string; ok: boolean; code?: string }> = [];
   running = 0;
@@ -26,12 +28,22 @@ export class ScriptedAgent {
     private readonly behave: (task: TaskAssignPayload) => ScriptedBehaviour,
   ) {}
 
-  static async connect(baseUrl: string, token: string, behave: (task: TaskAssignPayload) => ScriptedBehaviour = () => ({ kind: 'result' })): Promise<ScriptedAgent> {
+  /** `batches`: registers with accepts_task_batches, so a pass's assignments may arrive as one task.assign.batch. */
+  static async connect(
+    baseUrl: string,
+    token: string,
+    behave: (task: TaskAssignPayload) => ScriptedBehaviour = () => ({ kind: 'result' }),
+    options: { batches?: boolean } = {},
+  ): Promise<ScriptedAgent> {
     const socket = await connectAgent(baseUrl, token);
     const agent = new ScriptedAgent(socket, behave);
     socket.on('task.assign', (task) => void agent.onAssign(task));
+    socket.on('task.assign.batch', ({ tasks }) => {
+      agent.batchSizes.push(tasks.length);
+      for (const task of tasks) void agent.onAssign(task);
+    });
     socket.on('task.cancel', (cancel) => agent.cancels.push(cancel));
-    const registered = await request(socket, 'agent.register', {});
+    const registered = await request(socket, 'agent.register', options.batches ? { accepts_task_batches: true } : {});
     if (!registered.ok) throw new Error(`register failed: ${JSON.stringify(registered)}`);
     agent.beat = setInterval(() => void request(socket, 'agent.heartbeat', { status: agent.running > 0 ? 'busy' : 'idle' }).catch(() => undefined), 200);
     return agent;

@@ -44,6 +44,8 @@ export interface DispatchSnapshot {
   agents: SnapshotAgent[];
   meta: Map<string, QueuedTaskMeta>;
   roundRobinCursor: number;
+  /** How many ids per class were read: the agents' room, at most the peek asked for. */
+  readLimit: number;
 }
 
 export interface PlacementMove {
@@ -140,44 +142,52 @@ end
 local nextDue = redis.call('ZRANGE', p .. ':tasks:delayed', 0, 0, 'WITHSCORES')
 return {#due, nextDue[2] or ''}`;
 
-// Everything one distributor cycle reads, in one round trip. Ids whose meta is gone (cancelled,
-// already handed out) are dropped from the queues on the way. ARGV: prefix, swarmId, peek, agentIds...
+// Everything one distributor cycle reads, in one round trip. Reads only as many ready ids per
+// class as the agents have room for (in flight + backlog below twice their max_concurrency,
+// the plan's limit), capped at peek: a busy swarm's cycle then costs what it can place, not the
+// depth of the queue. Ids whose meta is gone (cancelled, already handed out) are dropped from
+// their queue on the way. ARGV: prefix, swarmId, peek, then per agent: id, max_concurrency.
 const SNAPSHOT = `${LUA_KEYS}
 local p, sid, peek = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local metaKey = swarm_key(p, sid, 'meta')
-local function live_ids(key, stop)
-  local ids = redis.call('ZRANGE', key, 0, stop)
-  local kept = {}
-  for _, id in ipairs(ids) do
-    if redis.call('HEXISTS', metaKey, id) == 1 then kept[#kept + 1] = id else redis.call('ZREM', key, id) end
-  end
-  return kept
+local agents = {}
+local room = 0
+for i = 4, #ARGV, 2 do
+  local aid, max = ARGV[i], tonumber(ARGV[i + 1])
+  local connected = redis.call('HGET', p .. ':agent:' .. aid, 'connected') or '0'
+  local inflight = redis.call('ZCARD', agent_key(p, aid, 'inflight'))
+  local backlog = redis.call('ZRANGE', agent_key(p, aid, 'backlog:' .. sid), 0, -1)
+  agents[#agents + 1] = { aid, connected, inflight, backlog }
+  if connected == '1' then room = room + math.max(0, 2 * max - inflight - #backlog) end
 end
+local take = math.min(peek, room)
 local classes = redis.call('HKEYS', swarm_key(p, sid, 'classes'))
 local ready = {}
+local ids, sources = {}, {}
 for _, cls in ipairs(classes) do
   local key = swarm_key(p, sid, 'ready:' .. cls)
-  local ids = live_ids(key, peek - 1)
-  if #ids == 0 and redis.call('ZCARD', key) == 0 then
+  local head = {}
+  if take > 0 then head = redis.call('ZRANGE', key, 0, take - 1) end
+  if #head == 0 and redis.call('ZCARD', key) == 0 then
     redis.call('HDEL', swarm_key(p, sid, 'classes'), cls)
   else
     ready[#ready + 1] = cls
-    ready[#ready + 1] = ids
+    ready[#ready + 1] = head
+    for _, id in ipairs(head) do ids[#ids + 1] = id; sources[#sources + 1] = key end
   end
 end
-local agents = {}
-for i = 4, #ARGV do
-  local aid = ARGV[i]
-  local connected = redis.call('HGET', p .. ':agent:' .. aid, 'connected') or '0'
-  local inflight = redis.call('ZCARD', agent_key(p, aid, 'inflight'))
-  agents[#agents + 1] = { aid, connected, inflight, live_ids(agent_key(p, aid, 'backlog:' .. sid), -1) }
+for _, a in ipairs(agents) do
+  local key = agent_key(p, a[1], 'backlog:' .. sid)
+  for _, id in ipairs(a[4]) do ids[#ids + 1] = id; sources[#sources + 1] = key end
 end
-local ids = {}
-for i = 2, #ready, 2 do for _, id in ipairs(ready[i]) do ids[#ids + 1] = id end end
-for _, a in ipairs(agents) do for _, id in ipairs(a[4]) do ids[#ids + 1] = id end end
 local metas = {}
-if #ids > 0 then metas = redis.call('HMGET', metaKey, unpack(ids)) end
-return { ready, agents, ids, metas, redis.call('GET', swarm_key(p, sid, 'rr')) or '0' }`;
+if #ids > 0 then
+  metas = redis.call('HMGET', metaKey, unpack(ids))
+  for j = 1, #ids do
+    if not metas[j] then redis.call('ZREM', sources[j], ids[j]) end
+  end
+end
+return { ready, agents, ids, metas, redis.call('GET', swarm_key(p, sid, 'rr')) or '0', take }`;
 
 // Applies a plan: placements move ready → an agent's backlog; claims move a task from where the
 // plan saw it into an agent's in-flight set with a new fencing token, only while the agent is
@@ -317,13 +327,16 @@ export class TaskDispatchStore {
     return { promoted, nextDueAt: next === '' ? null : Number(next) };
   }
 
-  async snapshot(swarmId: string, agentIds: string[], peek: number): Promise<DispatchSnapshot> {
-    const [ready, agents, ids, metas, cursor] = (await this.scripts.snapshot(this.prefix, swarmId, String(peek), ...agentIds)) as [
+  async snapshot(swarmId: string, agents: Array<{ id: string; maxConcurrency: number }>, peek: number): Promise<DispatchSnapshot> {
+    const args = [this.prefix, swarmId, String(peek)];
+    for (const a of agents) args.push(a.id, String(a.maxConcurrency));
+    const [ready, liveAgents, ids, metas, cursor, take] = (await this.scripts.snapshot(...args)) as [
       (string | string[])[],
       [string, string, number, string[]][],
       string[],
       (string | null)[],
       string,
+      number,
     ];
     const readyMap = new Map<string, string[]>();
     for (let i = 0; i < ready.length; i += 2) readyMap.set(ready[i] as string, ready[i + 1] as string[]);
@@ -335,9 +348,15 @@ export class TaskDispatchStore {
     });
     return {
       ready: readyMap,
-      agents: agents.map(([agentId, connected, inFlight, backlog]) => ({ agentId, connected: connected === '1', inFlight: Number(inFlight), backlog })),
+      agents: liveAgents.map(([agentId, connected, inFlight, backlog]) => ({
+        agentId,
+        connected: connected === '1',
+        inFlight: Number(inFlight),
+        backlog: backlog.filter((id) => meta.has(id)),
+      })),
       meta,
       roundRobinCursor: Number(cursor) || 0,
+      readLimit: Number(take),
     };
   }
 

@@ -6,7 +6,7 @@ import { AgentSocketCommands, InFlightEntry, SwarmEventBroadcaster, TaskDispatch
 import { Metrics } from '@swarm/observability';
 
 /** How fast an agent's per task-type averages follow new outcomes (weight of the newest one). */
-const STATS_SMOOTHING = 0.2;
+export const STATS_SMOOTHING = 0.2;
 
 export type AttemptOutcome = 'completed' | 'failed' | 'timed_out';
 
@@ -94,14 +94,14 @@ export class TaskSettlement {
    * Tasks that just became final: dependants settled (released or failed in turn), stats and
    * events recorded. Retried tasks in `effects` get their events here too.
    */
-  async finish(tx: RawSql, finished: FinishedTask[], effects: TaskEffects): Promise<void> {
+  async finish(tx: RawSql, finished: FinishedTask[], effects: TaskEffects, options: { completionStatsRecorded?: boolean } = {}): Promise<void> {
     const settled = finished.length > 0 ? await this.transitions.settleDependants(tx, finished.map((f) => f.id), evaluateDependencies) : { released: [], failed: [] };
     effects.finished.push(...finished, ...settled.failed);
     effects.queue.push(...settled.released);
     for (const task of [...finished, ...settled.failed]) {
       effects.forgetTask(task.swarmId, task.id);
       effects.signal.add(task.swarmId);
-      if (task.status === 'completed' && task.agentId) {
+      if (task.status === 'completed' && task.agentId && !options.completionStatsRecorded) {
         const executionMs = task.startedAt ? task.completedAt.getTime() - task.startedAt.getTime() : null;
         effects.attempts.push({ agentId: task.agentId, taskType: task.taskType, outcome: 'completed', executionMs });
       }
@@ -162,6 +162,24 @@ export class TaskSettlement {
       })),
       STATS_SMOOTHING,
     );
+  }
+
+  /**
+   * Tasks completed by a statement that also recorded their stats (applyAcksAndResults): only
+   * those with dependants need a transaction, to settle them.
+   */
+  async completed(completed: Array<FinishedTask & { hasDependants: boolean }>, effects: TaskEffects, inTransaction: <T>(work: (tx: RawSql) => Promise<T>) => Promise<T>): Promise<void> {
+    const withDependants: FinishedTask[] = [];
+    for (const task of completed) {
+      if (task.hasDependants) {
+        withDependants.push(task);
+        continue;
+      }
+      effects.finished.push(task);
+      effects.forgetTask(task.swarmId, task.id);
+      effects.signal.add(task.swarmId);
+    }
+    if (withDependants.length > 0) await inTransaction((tx) => this.finish(tx, withDependants, effects, { completionStatsRecorded: true }));
   }
 
   /** After commit: Redis, agents, operators, Prometheus. */

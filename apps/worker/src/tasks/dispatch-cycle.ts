@@ -64,7 +64,7 @@ export class DispatchCycle {
     const roster = await this.rosters.get(swarmId);
     if (!roster || roster.status === 'terminated') return { assigned: 0, more: false };
     const peek = peekFor(roster);
-    const snapshot = await this.store.snapshot(swarmId, roster.agents.map((a) => a.id), peek);
+    const snapshot = await this.store.snapshot(swarmId, roster.agents, peek);
 
     const agents: DispatchAgent[] = [];
     const maxOf = new Map<string, number>();
@@ -87,7 +87,8 @@ export class DispatchCycle {
     const ready: DispatchTask[] = [];
     let more = false;
     for (const ids of snapshot.ready.values()) {
-      if (ids.length >= peek) more = true;
+      // Only a read cut by the peek (not by the agents' room) leaves work a new cycle could place now.
+      if (snapshot.readLimit === peek && ids.length >= peek) more = true;
       for (const id of ids) {
         const task = taskOf(id);
         if (task) ready.push(task);

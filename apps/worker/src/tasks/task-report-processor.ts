@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '@swarm/config';
 import { FinishedTask, RawSql, Sql, TaskTransitions } from '@swarm/db';
 import { parseTaskReports, REDIS_KEYS, RedisKeys, StreamedTaskReport, StreamEntry, StreamGroupConsumer, TASK_REPORTS_GROUP } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
-import { TaskEffects, TaskSettlement } from '@swarm/task-engine';
+import { STATS_SMOOTHING, TaskEffects, TaskSettlement } from '@swarm/task-engine';
 import Redis from 'ioredis';
 
 const BATCH_SIZE = 1_000;
@@ -95,7 +95,9 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
     for (let attempt = 1; ; attempt++) {
       effects = new TaskEffects();
       try {
-        rejected = await this.sql.transaction((tx) => this.applyInTransaction(tx, reports, effects));
+        rejected = reports.some((r) => r.kind === 'fail')
+          ? await this.sql.transaction((tx) => this.applyInTransaction(tx, reports, effects))
+          : await this.applyAcksAndResults(reports, effects);
         break;
       } catch (error) {
         // Two batches finishing overlapping tasks can deadlock; Postgres aborts one: run it again.
@@ -117,30 +119,23 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
-  private async applyInTransaction(tx: RawSql, reports: StreamedTaskReport[], effects: TaskEffects): Promise<number> {
-    // An ack whose result is in the same batch (fast tasks) is folded into the completion:
-    // one row change instead of two.
-    const results = reports.filter((r) => r.kind === 'result');
-    const resultKeys = new Set(results.map((r) => `${r.taskId}|${r.fencingToken}`));
-    const ackTimes = new Map<string, number>();
-    const acks = reports.filter((r) => {
-      if (r.kind !== 'ack' && r.kind !== 'progress') return false;
-      const key = `${r.taskId}|${r.fencingToken}`;
-      if (!resultKeys.has(key)) return true;
-      if (r.kind === 'ack') ackTimes.set(key, r.at);
-      return false;
-    });
-    await this.transitions.markRunning(tx, acks.map((r) => ({ taskId: r.taskId, fencingToken: r.fencingToken, at: new Date(r.at) })));
-    const progress = latestProgress(reports.filter((r) => !resultKeys.has(`${r.taskId}|${r.fencingToken}`)));
-    await this.transitions.recordProgress(tx, progress);
+  /**
+   * The usual batch (no failures): one statement for acks, results and stats; a transaction
+   * only for completed tasks that have dependants. Progress goes first, in a statement of its own.
+   */
+  private async applyAcksAndResults(reports: StreamedTaskReport[], effects: TaskEffects): Promise<number> {
+    const { acks, results, progress } = splitReports(reports);
+    await this.transitions.recordProgress(this.sql.direct, progress);
+    const completed = await this.transitions.applyAcksAndResults(acks, results, STATS_SMOOTHING);
+    await this.settlement.completed(completed, effects, (work) => this.sql.transaction(work));
+    return results.length - completed.length;
+  }
 
-    const completed = await this.transitions.complete(
-      tx,
-      results.map((r) => {
-        const ackedAt = ackTimes.get(`${r.taskId}|${r.fencingToken}`);
-        return { taskId: r.taskId, fencingToken: r.fencingToken, at: new Date(r.at), result: r.data, startedAt: ackedAt === undefined ? undefined : new Date(ackedAt) };
-      }),
-    );
+  private async applyInTransaction(tx: RawSql, reports: StreamedTaskReport[], effects: TaskEffects): Promise<number> {
+    const { acks, results, progress } = splitReports(reports);
+    await this.transitions.markRunning(tx, acks);
+    await this.transitions.recordProgress(tx, progress);
+    const completed = await this.transitions.complete(tx, results);
 
     const fails = reports.filter((r) => r.kind === 'fail');
     const locked = await this.transitions.lockInFlight(tx, { byToken: fails.map((r) => ({ taskId: r.taskId, fencingToken: r.fencingToken })) });
@@ -156,6 +151,33 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
     await this.settlement.finish(tx, completed as FinishedTask[], effects);
     return results.length - completed.length + (fails.length - locked.length);
   }
+}
+
+/**
+ * Acks (and progress), results and the latest progress figures of a batch. An ack whose result is in the same batch
+ * (fast tasks) is folded into the completion — one row change instead of two — and progress
+ * about a task that completes in the batch is dropped.
+ */
+function splitReports(reports: StreamedTaskReport[]) {
+  const results = reports.filter((r) => r.kind === 'result');
+  const resultKeys = new Set(results.map((r) => `${r.taskId}|${r.fencingToken}`));
+  const ackTimes = new Map<string, number>();
+  // Progress also says the attempt started (its ack may have been lost).
+  const acks = reports.filter((r) => {
+    if (r.kind !== 'ack' && r.kind !== 'progress') return false;
+    const key = `${r.taskId}|${r.fencingToken}`;
+    if (!resultKeys.has(key)) return true;
+    if (r.kind === 'ack') ackTimes.set(key, r.at);
+    return false;
+  });
+  return {
+    acks: acks.map((r) => ({ taskId: r.taskId, fencingToken: r.fencingToken, at: new Date(r.at) })),
+    results: results.map((r) => {
+      const ackedAt = ackTimes.get(`${r.taskId}|${r.fencingToken}`);
+      return { taskId: r.taskId, fencingToken: r.fencingToken, at: new Date(r.at), result: r.data, startedAt: ackedAt === undefined ? undefined : new Date(ackedAt) };
+    }),
+    progress: latestProgress(reports.filter((r) => !resultKeys.has(`${r.taskId}|${r.fencingToken}`))),
+  };
 }
 
 function partitionByTask(batch: StreamedTaskReport[], parts: number): StreamedTaskReport[][] {

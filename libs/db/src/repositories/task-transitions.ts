@@ -287,6 +287,72 @@ export class TaskTransitions {
   }
 
   /**
+   * The common report batch — acks and results only — as one statement (atomic on its own, one
+   * round trip): acks → running, results → completed with their attempts, and the per agent ×
+   * task type stats of the completions, all guarded like markRunning/complete/recordAgentStats.
+   * Returns the tasks completed, each saying whether other tasks depend on it (only then does
+   * the caller settle dependants, in a transaction of its own).
+   */
+  async applyAcksAndResults(
+    acks: Array<{ taskId: string; fencingToken: string; at: Date }>,
+    results: Array<{ taskId: string; fencingToken: string; at: Date; result: unknown; startedAt?: Date }>,
+    smoothing: number,
+  ): Promise<Array<FinishedTask & { hasDependants: boolean }>> {
+    if (acks.length === 0 && results.length === 0) return [];
+    const rows = await this.db.$queryRaw<Array<FinishedRow & { has_dependants: boolean }>>`
+      WITH a AS (
+        SELECT * FROM unnest(${acks.map((r) => r.taskId)}::uuid[], ${acks.map((r) => r.fencingToken)}::bigint[],
+                             ${acks.map((r) => r.at.toISOString())}::timestamptz[]) AS a(task_id, fence, at)
+      ), running AS (
+        UPDATE tasks t SET status = 'running', started_at = a.at,
+          deadline_at = a.at + make_interval(secs => t.timeout_ms / 1000.0), updated_at = clock_timestamp()
+        FROM a WHERE t.id = a.task_id AND t.fencing_token = a.fence AND t.status = 'assigned'
+        RETURNING t.id, t.fencing_token, t.started_at
+      ), running_attempts AS (
+        UPDATE task_attempts ta SET status = 'running', started_at = r.started_at
+        FROM running r WHERE ta.task_id = r.id AND ta.fencing_token = r.fencing_token
+      ), i AS (
+        SELECT * FROM unnest(${results.map((r) => r.taskId)}::uuid[], ${results.map((r) => r.fencingToken)}::bigint[],
+                             ${results.map((r) => r.at.toISOString())}::timestamptz[],
+                             ${results.map((r) => (r.result === undefined ? null : JSON.stringify(r.result)))}::text[],
+                             ${results.map((r) => r.startedAt?.toISOString() ?? null)}::timestamptz[]) AS i(task_id, fence, at, result, started_at)
+      ), done AS (
+        UPDATE tasks t SET status = 'completed', result = i.result::jsonb, completed_at = GREATEST(i.at, t.assigned_at),
+          started_at = COALESCE(t.started_at, i.started_at, t.assigned_at), deadline_at = NULL, error = NULL, wait_reason = NULL,
+          updated_at = clock_timestamp()
+        FROM i WHERE t.id = i.task_id AND t.fencing_token = i.fence AND t.status IN ('assigned', 'running')
+        RETURNING ${FINISHED_COLUMNS}, i.result,
+          EXISTS (SELECT 1 FROM task_dependencies d WHERE d.depends_on_task_id = t.id) AS has_dependants
+      ), done_attempts AS (
+        UPDATE task_attempts ta SET status = 'completed', finished_at = d.completed_at, started_at = COALESCE(ta.started_at, d.started_at),
+          result = d.result::jsonb
+        FROM done d WHERE ta.task_id = d.id AND ta.fencing_token = d.fencing_token
+      ), outcomes AS (
+        SELECT d.assigned_agent_id AS agent_id, d.task_type, count(*)::int AS completed,
+               sum(extract(epoch FROM d.completed_at - d.started_at) * 1000)::float8 AS execution_ms,
+               avg(extract(epoch FROM d.completed_at - d.started_at) * 1000)::float8 AS latency
+        FROM done d WHERE d.assigned_agent_id IS NOT NULL
+        GROUP BY d.assigned_agent_id, d.task_type
+      ), stats AS (
+        INSERT INTO agent_task_stats AS s (agent_id, task_type, completed, failed, timed_out, total_execution_ms, success_rate_ewma, latency_ms_ewma, last_finished_at)
+        SELECT o.agent_id, o.task_type, o.completed, 0, 0, COALESCE(o.execution_ms, 0), 1, o.latency, clock_timestamp()
+        FROM outcomes o WHERE EXISTS (SELECT 1 FROM agents ag WHERE ag.id = o.agent_id)
+        ORDER BY o.agent_id, o.task_type
+        ON CONFLICT (agent_id, task_type) DO UPDATE SET
+          completed = s.completed + EXCLUDED.completed,
+          total_execution_ms = s.total_execution_ms + EXCLUDED.total_execution_ms,
+          success_rate_ewma = s.success_rate_ewma + (1 - power(1 - ${smoothing}::float8, EXCLUDED.completed)) * (1 - s.success_rate_ewma),
+          latency_ms_ewma = CASE WHEN EXCLUDED.latency_ms_ewma IS NULL THEN s.latency_ms_ewma
+                                 WHEN s.latency_ms_ewma IS NULL THEN EXCLUDED.latency_ms_ewma
+                                 ELSE s.latency_ms_ewma + (1 - power(1 - ${smoothing}::float8, GREATEST(1, EXCLUDED.completed)))
+                                      * (EXCLUDED.latency_ms_ewma - s.latency_ms_ewma) END,
+          last_finished_at = EXCLUDED.last_finished_at
+      )
+      SELECT ${Prisma.raw('id, swarm_id, owner_id, task_type, status, assigned_agent_id, fencing_token, error, created_at, queued_at, assigned_at, started_at, completed_at, has_dependants')} FROM done`;
+    return rows.map((r) => ({ ...toFinished(r), hasDependants: r.has_dependants }));
+  }
+
+  /**
    * Locks in-flight tasks whose current attempt carries the given token (or any token).
    *
    * Only the expiry sweep skips rows another transaction holds: it runs every second and meets
