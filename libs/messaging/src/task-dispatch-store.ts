@@ -46,6 +46,8 @@ export interface DispatchSnapshot {
   roundRobinCursor: number;
   /** How many ids per class were read: the agents' room, at most the peek asked for. */
   readLimit: number;
+  /** The swarm's roster version (rosterChanged bumps it) as of this snapshot. */
+  rosterVersion: string;
 }
 
 export interface PlacementMove {
@@ -187,7 +189,8 @@ if #ids > 0 then
     if not metas[j] then redis.call('ZREM', sources[j], ids[j]) end
   end
 end
-return { ready, agents, ids, metas, redis.call('GET', swarm_key(p, sid, 'rr')) or '0', take }`;
+return { ready, agents, ids, metas, redis.call('GET', swarm_key(p, sid, 'rr')) or '0', take,
+         redis.call('GET', swarm_key(p, sid, 'roster-version')) or '0' }`;
 
 // Applies a plan: placements move ready → an agent's backlog; claims move a task from where the
 // plan saw it into an agent's in-flight set with a new fencing token, only while the agent is
@@ -330,13 +333,14 @@ export class TaskDispatchStore {
   async snapshot(swarmId: string, agents: Array<{ id: string; maxConcurrency: number }>, peek: number): Promise<DispatchSnapshot> {
     const args = [this.prefix, swarmId, String(peek)];
     for (const a of agents) args.push(a.id, String(a.maxConcurrency));
-    const [ready, liveAgents, ids, metas, cursor, take] = (await this.scripts.snapshot(...args)) as [
+    const [ready, liveAgents, ids, metas, cursor, take, rosterVersion] = (await this.scripts.snapshot(...args)) as [
       (string | string[])[],
       [string, string, number, string[]][],
       string[],
       (string | null)[],
       string,
       number,
+      string,
     ];
     const readyMap = new Map<string, string[]>();
     for (let i = 0; i < ready.length; i += 2) readyMap.set(ready[i] as string, ready[i + 1] as string[]);
@@ -357,6 +361,7 @@ export class TaskDispatchStore {
       meta,
       roundRobinCursor: Number(cursor) || 0,
       readLimit: Number(take),
+      rosterVersion,
     };
   }
 

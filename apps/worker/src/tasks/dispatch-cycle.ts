@@ -61,10 +61,15 @@ export class DispatchCycle {
   }
 
   private async runOnce(swarmId: string): Promise<CycleOutcome> {
-    const roster = await this.rosters.get(swarmId);
+    const { roster, version } = this.rosters.cached(swarmId) ?? (await this.rosters.load(swarmId));
     if (!roster || roster.status === 'terminated') return { assigned: 0, more: false };
     const peek = peekFor(roster);
     const snapshot = await this.store.snapshot(swarmId, roster.agents, peek);
+    if (snapshot.rosterVersion !== version) {
+      // Who may take work changed since the roster was read: read it again and start over.
+      this.rosters.invalidate(swarmId);
+      return { assigned: 0, more: true };
+    }
 
     const agents: DispatchAgent[] = [];
     const maxOf = new Map<string, number>();

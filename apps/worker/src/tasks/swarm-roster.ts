@@ -40,12 +40,30 @@ export class SwarmRosterCache {
     private readonly store: TaskDispatchStore,
   ) {}
 
+  /**
+   * The cached roster and the roster version it was read at, without asking Redis (the cycle's
+   * snapshot returns the current version, and the cycle drops a stale roster then), or
+   * undefined when there is none fresh enough.
+   */
+  cached(swarmId: string, now = Date.now()): { roster: SwarmRoster | null; version: string } | undefined {
+    const cached = this.rosters.get(swarmId);
+    return cached && now - cached.at < ROSTER_TTL_MS ? { roster: cached.roster, version: cached.version } : undefined;
+  }
+
+  invalidate(swarmId: string): void {
+    this.rosters.delete(swarmId);
+  }
+
   async get(swarmId: string, now = Date.now()): Promise<SwarmRoster | null> {
+    return (await this.load(swarmId, now)).roster;
+  }
+
+  async load(swarmId: string, now = Date.now()): Promise<{ roster: SwarmRoster | null; version: string }> {
     // Read before Postgres: a change committed during the read bumps the version past this one
     // (the bump follows the commit), so the next cycle reads the roster again.
     const version = await this.store.rosterVersion(swarmId);
     const cached = this.rosters.get(swarmId);
-    if (cached && cached.version === version && now - cached.at < ROSTER_TTL_MS) return cached.roster;
+    if (cached && cached.version === version && now - cached.at < ROSTER_TTL_MS) return { roster: cached.roster, version };
     const swarm = await this.prisma.swarm.findUnique({
       where: { id: swarmId },
       select: {
@@ -68,7 +86,7 @@ export class SwarmRosterCache {
       : null;
     this.rosters.set(swarmId, { at: now, version, roster });
     if (this.rosters.size > 10_000) this.rosters.clear();
-    return roster;
+    return { roster, version };
   }
 
   async stats(swarmId: string, agentIds: string[], now = Date.now()): Promise<Map<string, Map<string, AgentTypeStats>>> {

@@ -27,6 +27,7 @@ export class TaskDistributor implements OnApplicationBootstrap, OnApplicationShu
   /** Swarms signalled again while a cycle for them ran: run once more when it ends. */
   private readonly again = new Set<string>();
   private nextDelayedDueAt = 0;
+  private hasBzmpop = true;
 
   constructor(
     private readonly cycle: DispatchCycle,
@@ -76,13 +77,24 @@ export class TaskDistributor implements OnApplicationBootstrap, OnApplicationShu
     const now = Date.now();
     const untilDelayed = Math.max(1, this.nextDelayedDueAt - now);
     const blockSeconds = Math.min(MAX_BLOCK_MS, untilDelayed) / 1000;
+    // Up to the free cycle slots, in one blocking call (Redis 7's BZMPOP); older servers take
+    // the first one blocking and the rest in a second call.
+    const room = Math.max(1, CONCURRENT_SWARMS - this.active.size);
+    if (this.hasBzmpop) {
+      try {
+        const popped = (await this.blocking!.bzmpop(blockSeconds, 1, this.keys.dispatchDue, 'MIN', 'COUNT', room)) as [string, Array<[string, string]>] | null;
+        return popped ? popped[1].map(([member]) => member) : [];
+      } catch (error) {
+        if (!/unknown command/i.test(String(error))) throw error;
+        this.hasBzmpop = false;
+        this.logger.warn('Redis has no BZMPOP (Redis < 7): waking on BZPOPMIN + ZPOPMIN instead');
+      }
+    }
     const popped = await this.blocking!.bzpopmin(this.keys.dispatchDue, blockSeconds);
     if (!popped) return [];
     const ids = [popped[1]];
-    // Take whatever else is waiting too, up to the free cycle slots.
-    const room = CONCURRENT_SWARMS - this.active.size - 1;
-    if (room > 0) {
-      const more = await this.blocking!.zpopmin(this.keys.dispatchDue, room);
+    if (room > 1) {
+      const more = await this.blocking!.zpopmin(this.keys.dispatchDue, room - 1);
       for (let i = 0; i < more.length; i += 2) ids.push(more[i]);
     }
     return ids;
