@@ -7,4 +7,5 @@ export * from './agent-socket.dto';
 export * from './heartbeat-validation';
 export * from './task.dto';
 export * from './task-report-validation';
+export * from './task-submission-validation';
 export * from './metrics.dto';

@@ -21,14 +21,36 @@ import { IsOmittable } from './validation';
 
 export const TASK_BATCH_MAX = 1_000;
 export const TASK_DEPENDENCIES_MAX = 100;
-const CAPABILITY = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$/;
-const TASK_TYPE = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
+export const TASK_CAPABILITIES_MAX = 32;
+export const TASK_MAX_ATTEMPTS = { min: 1, max: 20 } as const;
+export const TASK_TIMEOUT_MS = { min: 100, max: 86_400_000 } as const;
+export const TASK_IDEMPOTENCY_KEY_LENGTH = { min: 1, max: 200 } as const;
+export const TASK_CAPABILITY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$/;
+export const TASK_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
 /** A dependency is a task id, or the `ref` of another task in the same batch. */
-const DEPENDENCY_REF = /^([0-9a-fA-F-]{36}|[A-Za-z0-9_.:-]{1,64})$/;
+export const TASK_DEPENDENCY_PATTERN = /^([0-9a-fA-F-]{36}|[A-Za-z0-9_.:-]{1,64})$/;
+export const TASK_REF_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * The submission rules' own messages, shared with the hand-written validator
+ * (task-submission-validation.ts) so the two cannot word a problem differently.
+ */
+export const TASK_SUBMISSION_MESSAGES = {
+  taskType: 'task_type must be 1-100 letters, digits or _.:/- and start with a letter or digit',
+  priority: 'priority must be an integer',
+  capability: 'each capability must be 1-64 letters, digits or _.:/- and start with a letter or digit',
+  dependsOn: 'each depends_on entry must be a task id or a ref from the same batch',
+  dependencyType: `dependency_type must be one of ${DEPENDENCY_TYPES.join(', ')}`,
+  maxAttempts: 'max_attempts must be an integer',
+  timeoutMs: 'timeout_ms must be an integer',
+  ref: 'ref must be 1-64 letters, digits or _.:-',
+  batchMax: `a batch holds at most ${TASK_BATCH_MAX} tasks`,
+} as const;
+const M = TASK_SUBMISSION_MESSAGES;
 
 export class SubmitTaskDto {
   @ApiProperty({ example: 'summarise', description: 'Matched against the handlers agents register' })
-  @IsString() @Matches(TASK_TYPE, { message: 'task_type must be 1-100 letters, digits or _.:/- and start with a letter or digit' })
+  @IsString() @Matches(TASK_TYPE_PATTERN, { message: M.taskType })
   task_type!: string;
 
   @ApiPropertyOptional({ description: 'Any JSON value, handed to the agent as is (size-limited)', example: { text: 'hello' } })
@@ -36,43 +58,43 @@ export class SubmitTaskDto {
   payload?: unknown;
 
   @ApiPropertyOptional({ minimum: TASK_PRIORITY.min, maximum: TASK_PRIORITY.max, default: TASK_PRIORITY.default, description: 'Higher runs first' })
-  @IsOmittable() @IsInt({ message: 'priority must be an integer' }) @Min(TASK_PRIORITY.min) @Max(TASK_PRIORITY.max)
+  @IsOmittable() @IsInt({ message: M.priority }) @Min(TASK_PRIORITY.min) @Max(TASK_PRIORITY.max)
   priority?: number;
 
   @ApiPropertyOptional({ type: [String], example: ['gpu'], description: 'Only agents with all of these capabilities may run it' })
-  @IsOmittable() @IsArray() @ArrayMaxSize(32)
-  @Matches(CAPABILITY, { each: true, message: 'each capability must be 1-64 letters, digits or _.:/- and start with a letter or digit' })
+  @IsOmittable() @IsArray() @ArrayMaxSize(TASK_CAPABILITIES_MAX)
+  @Matches(TASK_CAPABILITY_PATTERN, { each: true, message: M.capability })
   required_capabilities?: string[];
 
   @ApiPropertyOptional({ type: [String], description: 'Task ids (same swarm) or refs of tasks in the same batch that must finish first' })
   @IsOmittable() @IsArray() @ArrayMaxSize(TASK_DEPENDENCIES_MAX)
-  @Matches(DEPENDENCY_REF, { each: true, message: 'each depends_on entry must be a task id or a ref from the same batch' })
+  @Matches(TASK_DEPENDENCY_PATTERN, { each: true, message: M.dependsOn })
   depends_on?: string[];
 
   @ApiPropertyOptional({ enum: DEPENDENCY_TYPES, default: 'success', description: 'success: run only if every dependency completed; completion: run once they are final, whatever the outcome' })
-  @IsOmittable() @IsIn(DEPENDENCY_TYPES, { message: `dependency_type must be one of ${DEPENDENCY_TYPES.join(', ')}` })
+  @IsOmittable() @IsIn(DEPENDENCY_TYPES, { message: M.dependencyType })
   dependency_type?: DependencyType;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 20, description: 'Default: the swarm configuration max_task_attempts' })
-  @IsOmittable() @IsInt({ message: 'max_attempts must be an integer' }) @Min(1) @Max(20)
+  @ApiPropertyOptional({ minimum: TASK_MAX_ATTEMPTS.min, maximum: TASK_MAX_ATTEMPTS.max, description: 'Default: the swarm configuration max_task_attempts' })
+  @IsOmittable() @IsInt({ message: M.maxAttempts }) @Min(TASK_MAX_ATTEMPTS.min) @Max(TASK_MAX_ATTEMPTS.max)
   max_attempts?: number;
 
-  @ApiPropertyOptional({ minimum: 100, maximum: 86_400_000, description: 'Per attempt, from the agent acknowledging it. Default: the swarm task_timeout_ms' })
-  @IsOmittable() @IsInt({ message: 'timeout_ms must be an integer' }) @Min(100) @Max(86_400_000)
+  @ApiPropertyOptional({ minimum: TASK_TIMEOUT_MS.min, maximum: TASK_TIMEOUT_MS.max, description: 'Per attempt, from the agent acknowledging it. Default: the swarm task_timeout_ms' })
+  @IsOmittable() @IsInt({ message: M.timeoutMs }) @Min(TASK_TIMEOUT_MS.min) @Max(TASK_TIMEOUT_MS.max)
   timeout_ms?: number;
 
   @ApiPropertyOptional({ example: 'invoice-42', description: 'Submitting the same key again returns the first task, however long ago' })
-  @IsOmittable() @IsString() @Length(1, 200)
+  @IsOmittable() @IsString() @Length(TASK_IDEMPOTENCY_KEY_LENGTH.min, TASK_IDEMPOTENCY_KEY_LENGTH.max)
   idempotency_key?: string;
 
   @ApiPropertyOptional({ example: 'fetch', description: 'A name other tasks of the same batch use in depends_on' })
-  @IsOmittable() @IsString() @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'ref must be 1-64 letters, digits or _.:-' })
+  @IsOmittable() @IsString() @Matches(TASK_REF_PATTERN, { message: M.ref })
   ref?: string;
 }
 
 export class SubmitTaskBatchDto {
   @ApiProperty({ type: [SubmitTaskDto], minItems: 1, maxItems: TASK_BATCH_MAX })
-  @IsDefined() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(TASK_BATCH_MAX, { message: `a batch holds at most ${TASK_BATCH_MAX} tasks` })
+  @IsDefined() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(TASK_BATCH_MAX, { message: M.batchMax })
   @ValidateNested({ each: true }) @Type(() => SubmitTaskDto)
   tasks!: SubmitTaskDto[];
 }
@@ -83,7 +105,7 @@ export class ListTasksQuery {
   status?: TaskStatus;
 
   @ApiPropertyOptional({ description: 'Only tasks of this type' })
-  @IsOptional() @IsString() @Matches(TASK_TYPE, { message: 'task_type must be a task type' })
+  @IsOptional() @IsString() @Matches(TASK_TYPE_PATTERN, { message: 'task_type must be a task type' })
   task_type?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Only tasks assigned to this agent (current attempt)' })

@@ -1,7 +1,14 @@
-import type { TaskAttemptView, TaskView } from '@swarm/contracts';
+import type { TaskAttemptView, TaskDependencyView, TaskView } from '@swarm/contracts';
 import type { TaskWithAttempts, TaskWithDependencies } from '@swarm/db';
+import type { CreatedTask, SubmittedTask } from './use-cases/submit-tasks';
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+function dependencyViews(dependencies: ReadonlyArray<{ dependsOnTaskId: string; type: TaskDependencyView['type'] }>): TaskDependencyView[] {
+  const views = new Array<TaskDependencyView>(dependencies.length);
+  for (let i = 0; i < dependencies.length; i += 1) views[i] = { task_id: dependencies[i].dependsOnTaskId, type: dependencies[i].type };
+  return views;
+}
 
 export function presentTask(task: TaskWithDependencies | TaskWithAttempts): TaskView {
   const view: TaskView = {
@@ -12,7 +19,7 @@ export function presentTask(task: TaskWithDependencies | TaskWithAttempts): Task
     priority: task.priority,
     payload: task.payload,
     required_capabilities: task.requiredCapabilities,
-    depends_on: task.dependsOn.map((d) => ({ task_id: d.dependsOnTaskId, type: d.type })),
+    depends_on: dependencyViews(task.dependsOn),
     max_attempts: task.maxAttempts,
     attempt_count: task.attemptCount,
     timeout_ms: task.timeoutMs,
@@ -45,4 +52,53 @@ export function presentTask(task: TaskWithDependencies | TaskWithAttempts): Task
     );
   }
   return view;
+}
+
+/**
+ * The answer to a submission: a created task as presentTask would show it once stored (same
+ * fields, same order), without reading it back; an idempotent repeat as stored.
+ */
+export function presentSubmittedTasks(tasks: readonly SubmittedTask[]): TaskView[] {
+  const views = new Array<TaskView>(tasks.length);
+  // Every task a request creates shares one creation time.
+  let lastDate: Date | null = null;
+  let lastIso = '';
+  for (let i = 0; i < tasks.length; i += 1) {
+    const task = tasks[i];
+    if ((task as CreatedTask).kind !== 'created') {
+      views[i] = presentTask(task as TaskWithDependencies);
+      continue;
+    }
+    const created = task as CreatedTask;
+    if (created.createdAt !== lastDate) {
+      lastDate = created.createdAt;
+      lastIso = lastDate.toISOString();
+    }
+    views[i] = {
+      id: created.id,
+      swarm_id: created.swarmId,
+      task_type: created.taskType,
+      status: created.status,
+      priority: created.priority,
+      payload: created.payload,
+      required_capabilities: created.requiredCapabilities,
+      depends_on: dependencyViews(created.dependencies),
+      max_attempts: created.maxAttempts,
+      attempt_count: 0,
+      timeout_ms: created.timeoutMs,
+      idempotency_key: created.idempotencyKey,
+      assigned_agent_id: null,
+      wait_reason: created.waitReason,
+      result: null,
+      error: created.error,
+      progress: null,
+      progress_message: null,
+      created_at: lastIso,
+      queued_at: created.status === 'queued' ? lastIso : null,
+      assigned_at: null,
+      started_at: null,
+      completed_at: created.status === 'failed' ? lastIso : null,
+    };
+  }
+  return views;
 }

@@ -1,16 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { ListTasksQuery, SubmitTaskBatchDto, SubmitTaskDto, TaskBatchView, TaskPageView, TaskView } from '@swarm/contracts';
+import { ListTasksQuery, SubmitTaskBatchDto, SubmitTaskDto, TaskBatchView, TaskPageView, TaskView, validateSubmitTask, validateSubmitTaskBatch } from '@swarm/contracts';
 import { NotFound, ValidationFailed } from '@swarm/domain';
 import { TaskRepository } from '@swarm/db';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Actor, CurrentActor } from '../auth/auth.decorators';
 import { uuidParam } from '../common/uuid-param';
-import { describeValidationErrors, RequestValidationError } from '../common/validation';
+import { RequestValidationError } from '../common/validation';
 import { ApiErrorResponses } from '../docs/api-error-responses';
-import { presentTask } from './task.presenter';
+import { presentSubmittedTasks, presentTask } from './task.presenter';
 import { CancelTask } from './use-cases/cancel-task';
 import { SubmitTasks } from './use-cases/submit-tasks';
 
@@ -42,12 +40,18 @@ export class TasksController {
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskView | TaskBatchView> {
-    const isBatch = typeof body === 'object' && body !== null && 'tasks' in body;
-    const specs = isBatch ? (await validated(SubmitTaskBatchDto, body)).tasks : [await validated(SubmitTaskDto, body)];
-    const { tasks, created } = await this.submitTasks.execute({ actor, swarmId, tasks: specs });
-    if (isBatch) return { tasks: tasks.map(presentTask) };
+    // The body is one of two shapes; each is checked with the global pipe's rules and messages.
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new ValidationFailed('the body must be a task object or {"tasks": [...]}');
+    }
+    const isBatch = 'tasks' in body;
+    const check = isBatch ? validateSubmitTaskBatch(body) : validateSubmitTask(body);
+    if (!check.ok) throw new RequestValidationError(check.problems);
+    const { tasks, created } = await this.submitTasks.execute({ actor, swarmId, tasks: check.tasks });
+    const views = presentSubmittedTasks(tasks);
+    if (isBatch) return { tasks: views };
     if (created === 0) reply.status(200);
-    return presentTask(tasks[0]);
+    return views[0];
   }
 
   @Get()
@@ -92,15 +96,4 @@ export class TasksController {
   ): Promise<TaskView> {
     return presentTask(await this.cancelTask.execute({ actor, swarmId, taskId }));
   }
-}
-
-/** The body is one of two shapes, so it is validated here with the global pipe's rules. */
-async function validated<T extends object>(type: new () => T, body: unknown): Promise<T> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationFailed('the body must be a task object or {"tasks": [...]}');
-  }
-  const instance = plainToInstance(type, body);
-  const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true, validationError: { target: false, value: false } });
-  if (errors.length > 0) throw new RequestValidationError(describeValidationErrors(errors));
-  return instance;
 }

@@ -1,19 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { SubmitTaskDto } from '@swarm/contracts';
-import { NewTaskRow, Prisma, PrismaService, SwarmRepository, TaskRepository, TaskWithDependencies } from '@swarm/db';
+import { Prisma, PrismaService, SubmissionOutcome, SubmittedTaskRow, TaskRepository, TaskWithDependencies } from '@swarm/db';
 import {
   Conflict,
+  DEFAULT_SWARM_CONFIGURATION,
   DependencyType,
   evaluateDependencies,
   findDependencyCycle,
   NotFound,
   normaliseCapabilities,
-  readStoredConfiguration,
   requirementClass,
   TASK_PRIORITY,
+  TaskStatus,
   ValidationFailed,
 } from '@swarm/domain';
-import { TaskDispatchStore } from '@swarm/messaging';
+import { EnqueueEntry, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { v7 as uuidv7 } from 'uuid';
 import type { Actor } from '../../auth/auth.decorators';
@@ -28,24 +29,56 @@ export interface SubmitTasksCommand {
   tasks: SubmitTaskDto[];
 }
 
+/** A task this request plans to create; max attempts and timeout stay null until the swarm's settings are known. */
+interface PlannedTask extends SubmittedTaskRow {
+  readonly kind: 'created';
+  swarmId: string;
+  payload: unknown;
+  createdAt: Date;
+  /** As stored: a prerequisite of this batch that lost its key to a concurrent request is that request's task. */
+  dependencies: ReadonlyArray<{ dependsOnTaskId: string; type: DependencyType }>;
+}
+
+/** A task this request created, answered from what was inserted rather than read back. */
+export interface CreatedTask extends PlannedTask {
+  maxAttempts: number;
+  timeoutMs: number;
+}
+
+export type SubmittedTask = CreatedTask | TaskWithDependencies;
+
 export interface SubmitTasksResult {
-  tasks: TaskWithDependencies[];
+  /** In the order given; a repeated idempotency key gives the task that holds it. */
+  tasks: SubmittedTask[];
   /** How many of them this request created (the others were idempotent repeats). */
   created: number;
 }
 
-interface PlannedTask {
+interface FreshTask {
   index: number;
-  id: string;
   spec: SubmitTaskDto;
-  dependsOn: string[];
-  dependencyType: DependencyType;
+  row: PlannedTask;
+}
+
+interface Plan {
+  /** The task id of each position of the batch. */
+  idOf: string[];
+  fresh: FreshTask[];
+  /** Prerequisites that are not new in this request: they must exist, and are locked. */
+  lockIds: string[];
+}
+
+interface Insertion {
+  /** New tasks not inserted: a concurrent request inserted their idempotency key first. */
+  skipped: Set<string>;
+  queued: EnqueueEntry[];
 }
 
 /**
  * Submits one task or a batch, atomically: every row, dependency and idempotency key in one
- * transaction, then the dispatchable ones are handed to Redis. A crash between the two leaves
- * queued rows the reconciler puts in Redis later; nothing is lost.
+ * statement (one transaction when prerequisites outside the batch must be locked), then the
+ * dispatchable ones are handed to Redis. A crash between the two leaves queued rows the
+ * reconciler puts in Redis later; nothing is lost.
  */
 @Injectable()
 export class SubmitTasks {
@@ -53,7 +86,6 @@ export class SubmitTasks {
 
   constructor(
     private readonly prisma: PrismaService,
-    private readonly swarms: SwarmRepository,
     private readonly tasks: TaskRepository,
     private readonly dispatch: TaskDispatchStore,
     private readonly metrics: Metrics,
@@ -61,192 +93,288 @@ export class SubmitTasks {
 
   async execute(command: SubmitTasksCommand): Promise<SubmitTasksResult> {
     const ownerId = command.actor.principal.ownerId;
-    checkPayloadSizes(command.tasks);
-    const { ids, created, queued, insertedRows, dependencyRows } = await this.prisma.$transaction(
-      (tx) => this.insert(tx, ownerId, command),
-      { timeout: 30_000 },
-    );
-    if (queued.length > 0) {
+    const { swarmId } = command;
+    const payloads = serialisePayloads(command.tasks);
+    const keys = distinctKeys(command.tasks);
+    const now = new Date();
+    let plan: Plan;
+    if (keys.length > 0) {
+      // Keys seen before decide which tasks are new: read them (and check the swarm) first.
+      plan = planTasks(command, await this.checkSwarm(ownerId, swarmId, keys), payloads, now);
+    } else {
+      // The swarm is checked by the insert itself; its errors still come before the batch's own.
       try {
-        await this.dispatch.enqueue(command.swarmId, queued);
+        plan = planTasks(command, new Map(), payloads, now);
+      } catch (error) {
+        await this.checkSwarm(ownerId, swarmId, []);
+        throw error;
+      }
+      if (plan.lockIds.length > 0) await this.checkSwarm(ownerId, swarmId, []);
+    }
+
+    // One statement is atomic on its own. A transaction is needed to hold prerequisites locked
+    // while dependants are inserted, or to undo a batch when one of its keys turns out to be
+    // another swarm's task or must be redirected to a concurrent request's task.
+    const keyed = plan.fresh.some((t) => t.row.idempotencyKey !== null);
+    const insertion =
+      plan.fresh.length === 0
+        ? { skipped: new Set<string>(), queued: [] }
+        : plan.lockIds.length === 0 && (plan.fresh.length === 1 || !keyed)
+          ? await this.insertAlone(ownerId, swarmId, plan, now)
+          : await this.prisma.$transaction((tx) => this.insertLocked(tx, ownerId, swarmId, plan, now), { timeout: 30_000 });
+
+    if (insertion.queued.length > 0) {
+      try {
+        await this.dispatch.enqueue(swarmId, insertion.queued);
       } catch (error) {
         // Stored and queued in Postgres: the reconciler will enqueue them; do not fail the request.
-        this.logger.warn({ err: error, swarmId: command.swarmId, tasks: queued.length }, 'could not enqueue tasks in Redis; the reconciler will');
+        this.logger.warn({ err: error, swarmId, tasks: insertion.queued.length }, 'could not enqueue tasks in Redis; the reconciler will');
       }
     }
+    const created = plan.fresh.length - insertion.skipped.size;
     this.metrics.tasksSubmitted.inc(created);
-    // New tasks are answered from what was inserted; only idempotent repeats are read back.
-    const byId = new Map<string, TaskWithDependencies>(insertedRows.map((r) => [r.id, asStoredTask(r, dependencyRows)]));
-    const existing = [...new Set(ids)].filter((id) => !byId.has(id));
-    if (existing.length > 0) for (const row of await this.tasks.findManyByIds(this.prisma, ownerId, existing)) byId.set(row.id, row);
-    return { tasks: ids.map((id) => byId.get(id)!), created };
+    return { tasks: await this.answer(ownerId, plan, insertion.skipped), created };
   }
 
-  private async insert(tx: Prisma.TransactionClient, ownerId: string, command: SubmitTasksCommand) {
-    const swarm = await this.swarms.findForOwner(ownerId, command.swarmId, tx);
-    if (!swarm) throw new NotFound('swarm', command.swarmId);
-    if (swarm.status === 'terminated') throw new Conflict(`swarm ${swarm.id} is terminated and takes no tasks`);
-    const config = readStoredConfiguration(swarm.configuration);
-
-    // Idempotency: keys seen before map to their task; a key repeated inside the batch maps to
-    // its first occurrence.
-    const keys = [...new Set(command.tasks.map((t) => t.idempotency_key).filter((k): k is string => k !== undefined))];
+  /** The swarm must be the owner's and not terminated; returns the task ids holding `keys`. */
+  private async checkSwarm(ownerId: string, swarmId: string, keys: string[]): Promise<Map<string, string>> {
+    const target = await this.tasks.findSubmissionTarget(ownerId, swarmId, keys);
+    if (!target) throw new NotFound('swarm', swarmId);
+    if (target.status === 'terminated') throw terminated(target.id);
     const existingByKey = new Map<string, string>();
-    for (const row of await this.tasks.findByIdempotencyKeys(tx, ownerId, keys)) {
-      if (row.swarmId !== command.swarmId) {
-        throw new Conflict(`idempotency_key "${row.idempotencyKey}" was already used for a task in another swarm`);
-      }
-      existingByKey.set(row.idempotencyKey!, row.id);
+    for (const row of target.existing) {
+      if (row.swarmId !== swarmId) throw new Conflict(`idempotency_key "${row.idempotencyKey}" was already used for a task in another swarm`);
+      existingByKey.set(row.idempotencyKey, row.id);
     }
+    return existingByKey;
+  }
 
-    const refs = new Map<string, number>();
-    command.tasks.forEach((t, index) => {
-      if (t.ref === undefined) return;
-      if (refs.has(t.ref)) throw new ValidationFailed(`tasks[${index}].ref "${t.ref}" is used twice in the batch`);
-      refs.set(t.ref, index);
-    });
+  /** No prerequisite outside the batch, and at most one key that a concurrent request can take. */
+  private async insertAlone(ownerId: string, swarmId: string, plan: Plan, now: Date): Promise<Insertion> {
+    settle(plan, new Map());
+    const outcome = await this.tasks.insertSubmitted(this.prisma, ownerId, swarmId, now, plan.fresh.map((t) => t.row), true, SWARM_DEFAULTS);
+    const skipped = inserting(plan, outcome, swarmId);
+    await this.redirectLost(this.prisma, ownerId, swarmId, plan, skipped);
+    dependencyRows(plan, skipped);
+    return { skipped, queued: queuedEntries(plan, skipped) };
+  }
 
-    const idOf: string[] = [];
-    const firstIndexOfKey = new Map<string, number>();
-    const fresh: PlannedTask[] = [];
-    command.tasks.forEach((spec, index) => {
-      const key = spec.idempotency_key;
-      if (key !== undefined && existingByKey.has(key)) return void idOf.push(existingByKey.get(key)!);
-      if (key !== undefined && firstIndexOfKey.has(key)) return void idOf.push(idOf[firstIndexOfKey.get(key)!]);
-      if (key !== undefined) firstIndexOfKey.set(key, index);
-      const id = uuidv7();
-      idOf.push(id);
-      fresh.push({ index, id, spec, dependsOn: [], dependencyType: spec.dependency_type ?? 'success' });
-    });
-
-    // Dependencies: a ref names a task of this batch, anything else must be a task id.
-    const external = new Set<string>();
-    for (const task of fresh) {
-      for (const dep of new Set(task.spec.depends_on ?? [])) {
-        const refIndex = refs.get(dep);
-        if (refIndex !== undefined) task.dependsOn.push(idOf[refIndex]);
-        else if (UUID.test(dep)) {
-          task.dependsOn.push(dep.toLowerCase());
-          external.add(dep.toLowerCase());
-        } else throw new ValidationFailed(`tasks[${task.index}].depends_on: "${dep}" is neither a task id nor a ref in this batch`);
-      }
-    }
-    const cycle = findDependencyCycle(fresh.map((t) => ({ key: t.id, dependsOn: t.dependsOn })));
-    if (cycle) {
-      const label = (id: string) => {
-        const t = fresh.find((f) => f.id === id);
-        return t?.spec.ref ?? `tasks[${t?.index ?? '?'}]`;
-      };
-      throw new ValidationFailed(`dependency cycle: ${cycle.map(label).join(' -> ')}`, { cycle: cycle.map(label) });
-    }
-    const freshIds = new Set(fresh.map((t) => t.id));
-    const lockIds = [...new Set([...external, ...fresh.flatMap((t) => t.dependsOn).filter((id) => !freshIds.has(id))])];
-    const statuses = await this.tasks.lockPrerequisites(tx, ownerId, command.swarmId, lockIds);
-    const unknown = lockIds.filter((id) => !statuses.has(id));
+  private async insertLocked(tx: Prisma.TransactionClient, ownerId: string, swarmId: string, plan: Plan, now: Date): Promise<Insertion> {
+    const statuses = await this.tasks.lockPrerequisites(tx, ownerId, swarmId, plan.lockIds);
+    const unknown = plan.lockIds.filter((id) => !statuses.has(id));
     if (unknown.length > 0) throw new ValidationFailed(`depends_on references tasks not found in this swarm: ${unknown.join(', ')}`);
+    settle(plan, statuses);
+    const outcome = await this.tasks.insertSubmitted(tx, ownerId, swarmId, now, plan.fresh.map((t) => t.row), false, SWARM_DEFAULTS);
+    const skipped = inserting(plan, outcome, swarmId);
+    await this.redirectLost(tx, ownerId, swarmId, plan, skipped);
+    await this.tasks.insertDependencies(tx, dependencyRows(plan, skipped));
+    return { skipped, queued: queuedEntries(plan, skipped) };
+  }
 
-    const now = new Date();
-    const queued: Array<Parameters<TaskDispatchStore['enqueue']>[1][number]> = [];
-    const rows: NewTaskRow[] = fresh.map((task) => {
-      const state = evaluateDependencies(
-        task.dependsOn.map((id) => ({
-          prerequisiteId: id,
-          prerequisiteStatus: freshIds.has(id) ? 'pending' : statuses.get(id)!,
-          type: task.dependencyType,
-        })),
-      );
-      const capabilities = normaliseCapabilities(task.spec.required_capabilities ?? []);
-      const priority = task.spec.priority ?? TASK_PRIORITY.default;
-      const row: NewTaskRow = {
-        id: task.id,
-        ownerId,
-        swarmId: command.swarmId,
-        taskType: task.spec.task_type,
-        payload: task.spec.payload ?? null,
-        priority,
-        requiredCapabilities: capabilities,
-        status: 'pending',
-        maxAttempts: task.spec.max_attempts ?? config.max_task_attempts,
-        timeoutMs: task.spec.timeout_ms ?? config.task_timeout_ms,
-        idempotencyKey: task.spec.idempotency_key ?? null,
-        waitReason: null,
-        error: null,
-        createdAt: now,
-        queuedAt: null,
-        completedAt: null,
-      };
-      if (state.state === 'ready') {
-        queued.push({ taskId: task.id, taskType: row.taskType, priority, requiredCapabilities: capabilities, requirementClass: requirementClass(capabilities), queuedAt: now.getTime() });
-        return { ...row, status: 'queued', queuedAt: now };
+  /** A concurrent request may have inserted the same idempotency key first: take its task. */
+  private async redirectLost(db: PrismaService | Prisma.TransactionClient, ownerId: string, swarmId: string, plan: Plan, skipped: Set<string>): Promise<void> {
+    if (skipped.size === 0) return;
+    const lost = plan.fresh.filter((t) => skipped.has(t.row.id));
+    const winners = await this.tasks.findByIdempotencyKeys(db, ownerId, lost.map((t) => t.spec.idempotency_key!));
+    const winnerByKey = new Map(winners.map((w) => [w.idempotencyKey!, w]));
+    for (const t of lost) {
+      const winner = winnerByKey.get(t.spec.idempotency_key!);
+      if (!winner || winner.swarmId !== swarmId) {
+        throw new Conflict(`idempotency_key "${t.spec.idempotency_key}" was used concurrently for a task in another swarm`);
       }
-      if (state.state === 'failed') return { ...row, status: 'failed', error: state.reason, completedAt: now };
-      return { ...row, waitReason: state.reason };
-    });
-    const inserted = await this.tasks.insertMany(tx, rows);
-    // A concurrent request may have inserted the same idempotency key first: take its task.
-    const lost = fresh.filter((t) => !inserted.has(t.id));
-    if (lost.length > 0) {
-      const winners = await this.tasks.findByIdempotencyKeys(tx, ownerId, lost.map((t) => t.spec.idempotency_key!));
-      const winnerByKey = new Map(winners.map((w) => [w.idempotencyKey!, w]));
-      for (const t of lost) {
-        const winner = winnerByKey.get(t.spec.idempotency_key!);
-        if (!winner || winner.swarmId !== command.swarmId) {
-          throw new Conflict(`idempotency_key "${t.spec.idempotency_key}" was used concurrently for a task in another swarm`);
-        }
-        idOf.forEach((id, i) => {
-          if (id === t.id) idOf[i] = winner.id;
-        });
-      }
+      plan.idOf.forEach((id, i) => {
+        if (id === t.row.id) plan.idOf[i] = winner.id;
+      });
     }
-    const lostIds = new Set(lost.map((t) => t.id));
-    const dependencyRows = fresh.filter((t) => !lostIds.has(t.id)).flatMap((t) =>
-      t.dependsOn.map((dependsOnTaskId) => ({ taskId: t.id, dependsOnTaskId: idOf[fresh.find((f) => f.id === dependsOnTaskId)?.index ?? -1] ?? dependsOnTaskId, type: t.dependencyType })),
-    );
-    await this.tasks.insertDependencies(tx, dependencyRows);
-    return { ids: idOf, created: inserted.size, queued: queued.filter((q) => !lostIds.has(q.taskId)), insertedRows: rows.filter((r) => inserted.has(r.id)), dependencyRows };
+  }
+
+  /** New tasks as inserted; only idempotent repeats are read back. */
+  private async answer(ownerId: string, plan: Plan, skipped: Set<string>): Promise<SubmittedTask[]> {
+    // inserting() gave every inserted row its settings.
+    if (plan.fresh.length === plan.idOf.length && skipped.size === 0) return plan.fresh.map((t) => t.row as CreatedTask);
+    const byId = new Map<string, SubmittedTask>();
+    for (const { row } of plan.fresh) if (!skipped.has(row.id)) byId.set(row.id, row as CreatedTask);
+    const existing = new Set<string>();
+    for (const id of plan.idOf) if (!byId.has(id)) existing.add(id);
+    if (existing.size > 0) for (const row of await this.tasks.findManyByIds(this.prisma, ownerId, [...existing])) byId.set(row.id, row);
+    return plan.idOf.map((id) => byId.get(id)!);
   }
 }
 
-function checkPayloadSizes(tasks: SubmitTaskDto[]): void {
-  tasks.forEach((task, index) => {
-    if (task.payload === undefined) return;
-    const size = Buffer.byteLength(JSON.stringify(task.payload));
-    if (size > TASK_PAYLOAD_MAX_BYTES) {
-      throw new ValidationFailed(`tasks[${index}].payload is ${size} bytes; the limit is ${TASK_PAYLOAD_MAX_BYTES}`);
-    }
-  });
+/** Settings the swarm's stored configuration may predate. */
+const SWARM_DEFAULTS = { maxAttempts: DEFAULT_SWARM_CONFIGURATION.max_task_attempts, timeoutMs: DEFAULT_SWARM_CONFIGURATION.task_timeout_ms };
+
+/** Most tasks have no dependencies: they share this instead of an empty array each. */
+const NONE: readonly never[] = Object.freeze([]);
+
+const terminated = (swarmId: string) => new Conflict(`swarm ${swarmId} is terminated and takes no tasks`);
+
+/** The new tasks insertSubmitted skipped; rows without their own settings take the swarm's. */
+function inserting(plan: Plan, outcome: SubmissionOutcome | null, swarmId: string): Set<string> {
+  if (!outcome) throw new NotFound('swarm', swarmId);
+  if (outcome.swarmStatus === 'terminated') throw terminated(outcome.swarmId);
+  for (const { row } of plan.fresh) {
+    row.maxAttempts ??= outcome.maxAttempts;
+    row.timeoutMs ??= outcome.timeoutMs;
+  }
+  return outcome.skipped;
 }
 
-function asStoredTask(row: NewTaskRow, dependencies: Array<{ taskId: string; dependsOnTaskId: string; type: DependencyType }>): TaskWithDependencies {
-  return {
-    id: row.id,
-    ownerId: row.ownerId,
-    swarmId: row.swarmId,
-    parentTaskId: null,
-    taskType: row.taskType,
-    payload: row.payload as Prisma.JsonValue,
-    priority: row.priority,
-    requiredCapabilities: row.requiredCapabilities,
-    status: row.status,
-    maxAttempts: row.maxAttempts,
-    attemptCount: 0,
-    timeoutMs: row.timeoutMs,
-    idempotencyKey: row.idempotencyKey,
-    assignedAgentId: null,
-    fencingToken: null,
-    availableAt: null,
-    deadlineAt: null,
-    progress: null,
-    progressMessage: null,
-    waitReason: row.waitReason,
-    result: null,
-    error: row.error,
-    createdAt: row.createdAt,
-    queuedAt: row.queuedAt,
-    assignedAt: null,
-    startedAt: null,
-    completedAt: row.completedAt,
-    updatedAt: row.createdAt,
-    dependsOn: dependencies.filter((d) => d.taskId === row.id).map((d) => ({ dependsOnTaskId: d.dependsOnTaskId, type: d.type })),
-  };
+/**
+ * The dependency rows of the inserted tasks, also kept on each row for the answer. A
+ * prerequisite of this batch that lost its key to a concurrent request is that request's task.
+ */
+function dependencyRows(plan: Plan, skipped: Set<string>): Array<{ taskId: string; dependsOnTaskId: string; type: DependencyType }> {
+  const rows: Array<{ taskId: string; dependsOnTaskId: string; type: DependencyType }> = [];
+  let freshIndexById: Map<string, number> | undefined;
+  for (const { row } of plan.fresh) {
+    if (row.dependsOn.length === 0 || skipped.has(row.id)) continue;
+    freshIndexById ??= new Map(plan.fresh.map((t) => [t.row.id, t.index]));
+    const dependencies: Array<{ dependsOnTaskId: string; type: DependencyType }> = [];
+    for (const id of row.dependsOn) {
+      const index = freshIndexById.get(id);
+      const dependency = { dependsOnTaskId: index === undefined ? id : plan.idOf[index], type: row.dependencyType };
+      dependencies.push(dependency);
+      rows.push({ taskId: row.id, ...dependency });
+    }
+    row.dependencies = dependencies;
+  }
+  return rows;
+}
+
+/** Refs, ids, dependencies and their cycles, in the order the checks have always run. */
+function planTasks(command: SubmitTasksCommand, existingByKey: Map<string, string>, payloads: string[], now: Date): Plan {
+  const specs = command.tasks;
+  const refs = new Map<string, number>();
+  specs.forEach((t, index) => {
+    if (t.ref === undefined) return;
+    if (refs.has(t.ref)) throw new ValidationFailed(`tasks[${index}].ref "${t.ref}" is used twice in the batch`);
+    refs.set(t.ref, index);
+  });
+
+  const idOf: string[] = [];
+  const firstIndexOfKey = new Map<string, number>();
+  const fresh: FreshTask[] = [];
+  specs.forEach((spec, index) => {
+    const key = spec.idempotency_key;
+    if (key !== undefined && existingByKey.has(key)) return void idOf.push(existingByKey.get(key)!);
+    if (key !== undefined && firstIndexOfKey.has(key)) return void idOf.push(idOf[firstIndexOfKey.get(key)!]);
+    if (key !== undefined) firstIndexOfKey.set(key, index);
+    const id = uuidv7();
+    idOf.push(id);
+    const capabilities = spec.required_capabilities === undefined || spec.required_capabilities.length === 0 ? [] : normaliseCapabilities(spec.required_capabilities);
+    const row: PlannedTask = {
+      kind: 'created',
+      id,
+      swarmId: command.swarmId,
+      taskType: spec.task_type,
+      payload: spec.payload ?? null,
+      payloadJson: payloads[index],
+      priority: spec.priority ?? TASK_PRIORITY.default,
+      requiredCapabilities: capabilities,
+      status: 'pending',
+      maxAttempts: spec.max_attempts ?? null,
+      timeoutMs: spec.timeout_ms ?? null,
+      idempotencyKey: key ?? null,
+      waitReason: null,
+      error: null,
+      createdAt: now,
+      dependsOn: NONE,
+      dependencyType: spec.dependency_type ?? 'success',
+      dependencies: NONE,
+    };
+    fresh.push({ index, spec, row });
+  });
+
+  // Dependencies: a ref names a task of this batch, anything else must be a task id.
+  const external = new Set<string>();
+  for (const task of fresh) {
+    if (task.spec.depends_on === undefined || task.spec.depends_on.length === 0) continue;
+    const dependsOn: string[] = [];
+    for (const dep of new Set(task.spec.depends_on)) {
+      const refIndex = refs.get(dep);
+      if (refIndex !== undefined) dependsOn.push(idOf[refIndex]);
+      else if (UUID.test(dep)) {
+        dependsOn.push(dep.toLowerCase());
+        external.add(dep.toLowerCase());
+      } else throw new ValidationFailed(`tasks[${task.index}].depends_on: "${dep}" is neither a task id nor a ref in this batch`);
+    }
+    task.row.dependsOn = dependsOn;
+  }
+  const withDependencies = fresh.filter((t) => t.row.dependsOn.length > 0);
+  if (withDependencies.length === 0) return { idOf, fresh, lockIds: [] };
+
+  const cycle = findDependencyCycle(fresh.map((t) => ({ key: t.row.id, dependsOn: [...t.row.dependsOn] })));
+  if (cycle) {
+    const byId = new Map(fresh.map((t) => [t.row.id, t]));
+    const label = (id: string) => {
+      const t = byId.get(id);
+      return t?.spec.ref ?? `tasks[${t?.index ?? '?'}]`;
+    };
+    throw new ValidationFailed(`dependency cycle: ${cycle.map(label).join(' -> ')}`, { cycle: cycle.map(label) });
+  }
+  const freshIds = new Set(fresh.map((t) => t.row.id));
+  const lockIds = [...new Set([...external, ...withDependencies.flatMap((t) => t.row.dependsOn).filter((id) => !freshIds.has(id))])];
+  return { idOf, fresh, lockIds };
+}
+
+/** Each new task's state from its prerequisites: new ones of this batch are pending. */
+function settle(plan: Plan, statuses: Map<string, TaskStatus>): void {
+  if (plan.fresh.every((t) => t.row.dependsOn.length === 0)) {
+    for (const { row } of plan.fresh) row.status = 'queued';
+    return;
+  }
+  const freshIds = new Set(plan.fresh.map((t) => t.row.id));
+  for (const { row } of plan.fresh) {
+    const state = evaluateDependencies(
+      row.dependsOn.map((id) => ({ prerequisiteId: id, prerequisiteStatus: freshIds.has(id) ? 'pending' : statuses.get(id)!, type: row.dependencyType })),
+    );
+    if (state.state === 'ready') row.status = 'queued';
+    else if (state.state === 'failed') {
+      row.status = 'failed';
+      row.error = state.reason;
+    } else row.waitReason = state.reason;
+  }
+}
+
+function queuedEntries(plan: Plan, skipped: Set<string>): EnqueueEntry[] {
+  const queued: EnqueueEntry[] = [];
+  for (const { row } of plan.fresh) {
+    if (row.status !== 'queued' || skipped.has(row.id)) continue;
+    queued.push({
+      taskId: row.id,
+      taskType: row.taskType,
+      priority: row.priority,
+      requiredCapabilities: row.requiredCapabilities,
+      requirementClass: requirementClass(row.requiredCapabilities),
+      queuedAt: row.createdAt.getTime(),
+    });
+  }
+  return queued;
+}
+
+function distinctKeys(tasks: SubmitTaskDto[]): string[] {
+  const keys = new Set<string>();
+  for (const task of tasks) if (task.idempotency_key !== undefined) keys.add(task.idempotency_key);
+  return [...keys];
+}
+
+/** Each payload as the JSON that is stored, measured on the way; "null" when there is none. */
+function serialisePayloads(tasks: SubmitTaskDto[]): string[] {
+  const json: string[] = new Array<string>(tasks.length);
+  for (let index = 0; index < tasks.length; index += 1) {
+    const payload = tasks[index].payload;
+    if (payload === undefined || payload === null) {
+      json[index] = 'null';
+      continue;
+    }
+    const text = JSON.stringify(payload);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts need counting.
+    if (text.length * 3 > TASK_PAYLOAD_MAX_BYTES) {
+      const size = Buffer.byteLength(text);
+      if (size > TASK_PAYLOAD_MAX_BYTES) throw new ValidationFailed(`tasks[${index}].payload is ${size} bytes; the limit is ${TASK_PAYLOAD_MAX_BYTES}`);
+    }
+    json[index] = text;
+  }
+  return json;
 }
