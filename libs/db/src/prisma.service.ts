@@ -3,6 +3,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
 import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client';
+import { preparedStatementName } from './prepared-statements';
 
 /**
  * The one Prisma client of a process, on the pg driver adapter (no native engine needed), over
@@ -21,7 +22,8 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       max: config.database.poolSize,
       connectionTimeoutMillis: 5_000,
     });
-    super({ adapter: new PrismaPg(pool) });
+    // Prepared statements for Prisma's queries too (its texts repeat: parameters are never inlined).
+    super({ adapter: new PrismaPg(pool, { statementNameGenerator: (query) => preparedStatementName(query.sql) as string }) });
     this.pool = pool;
     // Without a listener an idle connection's error (Postgres restarted) would crash the process.
     pool.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'idle database connection failed'));

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { Prisma } from './generated/prisma/client';
+import { preparedStatementName } from './prepared-statements';
 import { PrismaService } from './prisma.service';
 
 /**
@@ -37,13 +38,13 @@ export class SqlExecutor implements RawSql {
 
   async $queryRaw<T = unknown>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Promise<T> {
     const sql = toSql(query, values);
-    const result = await this.client.query({ text: sql.text, values: sql.values as unknown[], types: RESULT_TYPES });
+    const result = await this.client.query({ name: preparedStatementName(sql.text), text: sql.text, values: sql.values as unknown[], types: RESULT_TYPES });
     return result.rows as T;
   }
 
   async $executeRaw(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Promise<number> {
     const sql = toSql(query, values);
-    const result = await this.client.query({ text: sql.text, values: sql.values as unknown[], types: RESULT_TYPES });
+    const result = await this.client.query({ name: preparedStatementName(sql.text), text: sql.text, values: sql.values as unknown[], types: RESULT_TYPES });
     return result.rowCount ?? 0;
   }
 }

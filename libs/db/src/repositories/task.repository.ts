@@ -139,7 +139,7 @@ export class TaskRepository {
                CASE WHEN r->>4 = 'queued' THEN ${now}::timestamptz END, CASE WHEN r->>4 = 'failed' THEN ${now}::timestamptz END, ${now}::timestamptz
         FROM input CROSS JOIN swarm
         WHERE swarm.status <> 'terminated'
-        ON CONFLICT (owner_id, idempotency_key) DO NOTHING
+        ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
       ),
       dependencies AS (
