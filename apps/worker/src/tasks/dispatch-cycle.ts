@@ -9,7 +9,7 @@ import {
   DispatchTask,
   planTasks,
 } from '@swarm/domain';
-import { AgentSocketCommands, ClaimRequest, PlacementMove, QueuedTaskMeta, queueScore, TaskDispatchStore } from '@swarm/messaging';
+import { AgentSocketCommands, ClaimRequest, Claimed, PlacementMove, QueuedTaskMeta, queueScore, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { SwarmRosterCache } from './swarm-roster';
 
@@ -22,10 +22,19 @@ const peekFor = (roster: { agents: Array<{ maxConcurrency: number }> }) =>
 const WORKING_STATUSES = new Set(['starting', 'idle', 'busy']);
 
 export interface CycleOutcome {
+  /** Attempts claimed in Redis (Postgres may still refuse some: see `committed`). */
   assigned: number;
   /** More ready work than one cycle looked at: run again at once. */
   more: boolean;
+  /**
+   * The cycle's second half — the Postgres commit and the push to agents — still running. The
+   * next cycle for the swarm need not wait for it: the claims already count in Redis, and
+   * consecutive cycles commit disjoint tasks.
+   */
+  committed: Promise<void>;
 }
+
+const NOTHING: Promise<void> = Promise.resolve();
 
 /**
  * One distributor pass over one swarm (docs/TASKS.md): snapshot, plan with the swarm's
@@ -51,24 +60,29 @@ export class DispatchCycle {
   async run(swarmId: string): Promise<CycleOutcome> {
     const started = performance.now();
     const stopTimer = this.metrics.dispatchCycle.startTimer();
+    let outcome: CycleOutcome | undefined;
     try {
-      const outcome = await this.runOnce(swarmId);
-      this.logger.debug({ swarmId, assigned: outcome.assigned, ms: Math.round((performance.now() - started) * 10) / 10 }, 'dispatch cycle');
+      outcome = await this.runOnce(swarmId);
       return outcome;
     } finally {
-      stopTimer();
+      const done = (): void => {
+        stopTimer();
+        this.logger.debug({ swarmId, assigned: outcome?.assigned ?? 0, ms: Math.round((performance.now() - started) * 10) / 10 }, 'dispatch cycle');
+      };
+      if (outcome) void outcome.committed.then(done, done);
+      else done();
     }
   }
 
   private async runOnce(swarmId: string): Promise<CycleOutcome> {
     const { roster, version } = this.rosters.cached(swarmId) ?? (await this.rosters.load(swarmId));
-    if (!roster || roster.status === 'terminated') return { assigned: 0, more: false };
+    if (!roster || roster.status === 'terminated') return { assigned: 0, more: false, committed: NOTHING };
     const peek = peekFor(roster);
     const snapshot = await this.store.snapshot(swarmId, roster.agents, peek);
     if (snapshot.rosterVersion !== version) {
       // Who may take work changed since the roster was read: read it again and start over.
       this.rosters.invalidate(swarmId);
-      return { assigned: 0, more: true };
+      return { assigned: 0, more: true, committed: NOTHING };
     }
 
     const agents: DispatchAgent[] = [];
@@ -143,18 +157,24 @@ export class DispatchCycle {
         }
       }
     }
-    if (placements.length === 0 && claims.length === 0) return { assigned: 0, more: false };
+    if (placements.length === 0 && claims.length === 0) return { assigned: 0, more: false, committed: NOTHING };
 
     const claimed = await this.store.placeAndClaim(swarmId, plan.roundRobinCursor, placements, claims);
-    if (claimed.length === 0) return { assigned: 0, more: false };
+    if (claimed.length === 0) return { assigned: 0, more: false, committed: NOTHING };
+    return { assigned: claimed.length, more, committed: this.commit(swarmId, claimed) };
+  }
+
+  /** Postgres first, then the agents: an attempt is only ever sent once Postgres has it. */
+  private async commit(swarmId: string, claimed: Claimed[]): Promise<void> {
     let committed: CommittedAssignment[];
     try {
       committed = await this.transitions.commitAssignments(claimed, this.config.tasks.ackTimeoutMs);
     } catch (error) {
       // Postgres refused the batch (down, or a bug): give the claims back so nothing waits for nothing.
+      this.logger.error({ err: error, swarmId, claims: claimed.length }, 'could not commit assignments; claims returned to the queue');
       await this.store.releaseInFlight(claimed.map((c) => ({ agentId: c.agentId, taskId: c.taskId, fencingToken: c.fencingToken })));
       await this.store.enqueue(swarmId, claimed.map((c) => ({ taskId: c.taskId, ...c.meta })));
-      throw error;
+      return;
     }
     if (committed.length < claimed.length) {
       // Cancelled or finished meanwhile (Postgres knows better than the Redis snapshot).
@@ -181,15 +201,13 @@ export class DispatchCycle {
         },
       })),
     );
-    // Not awaited: the next cycle need not wait for Redis's reply. Committed either way: an
-    // attempt that never reaches its agent is not acknowledged and goes to another agent at its
-    // ack deadline.
+    // Not awaited: nothing waits for Redis's reply. Committed either way: an attempt that never
+    // reaches its agent is not acknowledged and goes to another agent at its ack deadline.
     void delivery.catch((error: unknown) => this.logger.warn({ err: error, swarmId, tasks: committed.length }, 'could not publish assignments; their ack deadlines will reassign them'));
     for (const a of committed) {
       this.writtenReasons.delete(a.taskId);
       this.metrics.taskAssignment.observe(Math.max(0, now - a.queuedAt.getTime()) / 1000);
     }
-    return { assigned: committed.length, more };
   }
 
   private async recordWaitReasons(waiting: Array<{ taskId: string; reason: string }>, placed: string[]): Promise<void> {

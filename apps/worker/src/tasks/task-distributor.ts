@@ -7,6 +7,8 @@ import { DispatchCycle } from './dispatch-cycle';
 
 /** Swarms handled at once by one worker copy. */
 const CONCURRENT_SWARMS = 8;
+/** Cycles of one swarm whose Postgres commit may still be running while the next one plans. */
+const COMMITS_IN_FLIGHT_PER_SWARM = 4;
 /** Longest wait for a signal; also how late a retry whose backoff ended can be. */
 const MAX_BLOCK_MS = 250;
 
@@ -115,11 +117,24 @@ export class TaskDistributor implements OnApplicationBootstrap, OnApplicationShu
       return;
     }
     const work = (async () => {
+      const commits = new Set<Promise<void>>();
       try {
-        let outcome = await this.cycle.run(swarmId);
-        while (this.running && (outcome.more || this.again.delete(swarmId))) outcome = await this.cycle.run(swarmId);
+        for (;;) {
+          // The next cycle may plan and claim while earlier ones still commit (pipelining), a few at most.
+          while (commits.size >= COMMITS_IN_FLIGHT_PER_SWARM) await Promise.race(commits);
+          const outcome = await this.cycle.run(swarmId);
+          const committed = outcome.committed.catch((error: unknown) => this.logger.error({ err: error, swarmId }, 'assignment commit failed'));
+          commits.add(committed);
+          void committed.finally(() => commits.delete(committed));
+          if (this.running && (outcome.more || this.again.delete(swarmId))) continue;
+          await Promise.allSettled([...commits]);
+          // Signalled while the last commits ran: go on, or that signal would be lost.
+          if (this.running && this.again.delete(swarmId)) continue;
+          break;
+        }
       } catch (error) {
         this.logger.error({ err: error, swarmId }, 'dispatch cycle failed; the swarm is signalled again');
+        await Promise.allSettled([...commits]);
         await new Promise((resolve) => setTimeout(resolve, 100));
         await this.store.signal([swarmId]).catch(() => undefined);
       } finally {
