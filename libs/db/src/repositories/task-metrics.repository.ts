@@ -140,8 +140,10 @@ function summary(percentiles: number[] | null, mean: number | null, count: numbe
  * api calls take the owner id (another owner's swarm reads as absent); the roll-up methods are
  * the worker's and see every swarm.
  *
- * Indexes used: tasks (swarm_id, status, created_at) for submissions and queue depth (the status
- * list lets the range on created_at use it), tasks (swarm_id, completed_at) for final tasks,
+ * Indexes used: tasks (swarm_id, status, created_at) for submissions, queue depth and tasks not
+ * final yet (the status list lets the range on created_at use it: "not final" is written as the
+ * four open statuses, not completed_at IS NULL, which the partial (swarm_id, completed_at) index
+ * does not hold), tasks (swarm_id, completed_at) for final tasks,
  * task_attempts (agent_id, finished_at) for the attempts of the swarm's members that overlap
  * the window, and the tasks primary key to keep only this swarm's attempts.
  */
@@ -175,7 +177,7 @@ export class TaskMetricsRepository {
       WHERE (s.terminated_at IS NULL OR s.terminated_at >= ${from}::timestamptz)
         AND (
           EXISTS (SELECT 1 FROM tasks t WHERE t.swarm_id = s.id AND t.completed_at >= ${from}::timestamptz AND t.completed_at < ${to}::timestamptz)
-          OR EXISTS (SELECT 1 FROM tasks t WHERE t.swarm_id = s.id AND t.completed_at IS NULL AND t.created_at < ${to}::timestamptz)
+          OR EXISTS (SELECT 1 FROM tasks t WHERE t.swarm_id = s.id AND t.status IN ('pending', 'queued', 'assigned', 'running') AND t.created_at < ${to}::timestamptz)
           OR EXISTS (SELECT 1 FROM tasks t WHERE t.swarm_id = s.id AND t.completed_at >= ${to}::timestamptz AND t.created_at < ${to}::timestamptz)
         )
       ORDER BY s.id`;
@@ -259,7 +261,7 @@ export class TaskMetricsRepository {
           FROM tasks WHERE swarm_id = ${swarm} AND status IN ('pending', 'queued', 'assigned', 'running')`
         : Prisma.sql`
           SELECT 0 AS pending, 0 AS queued, 0 AS assigned, 0 AS running,
-            ((SELECT count(*) FROM tasks WHERE swarm_id = ${swarm} AND completed_at IS NULL AND created_at < ${end})
+            ((SELECT count(*) FROM tasks WHERE swarm_id = ${swarm} AND status IN ('pending', 'queued', 'assigned', 'running') AND created_at < ${end})
              + (SELECT count(*) FROM tasks WHERE swarm_id = ${swarm} AND completed_at >= ${end} AND created_at < ${end}))::int AS outstanding`;
 
     const members =
