@@ -71,7 +71,8 @@ const REGISTER_CONCURRENCY = 8;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const ACTIVATION_TIMEOUT_MS = 60_000;
-const POLL_MS = 200;
+/** How often a phase checks Postgres for completion: each check counts a phase's rows, work taken from the services measured. */
+const POLL_MS = 500;
 /** The API's batch limit. */
 const MAX_BATCH = 1_000;
 /** Requests in flight at most in the paced phase; beyond that the schedule slips (and says so). */
