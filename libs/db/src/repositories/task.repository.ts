@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, Task, TaskAttempt, TaskStatus } from '../generated/prisma/client';
 import { Page, PageRequest, toPage } from '../paging';
 import { PrismaService } from '../prisma.service';
+import type { RawSql } from '../sql';
 
 type Db = PrismaService | Prisma.TransactionClient;
 
@@ -109,7 +110,7 @@ export class TaskRepository {
    * Null when the owner has no such swarm.
    */
   async insertSubmitted(
-    db: Db,
+    db: Db | RawSql,
     ownerId: string,
     swarmId: string,
     createdAt: Date,

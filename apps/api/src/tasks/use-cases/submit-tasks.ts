@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { SubmitTaskDto } from '@swarm/contracts';
-import { Prisma, PrismaService, SubmissionOutcome, SubmittedTaskRow, TaskRepository, TaskWithDependencies } from '@swarm/db';
+import { Prisma, PrismaService, Sql, SubmissionOutcome, SubmittedTaskRow, TaskRepository, TaskWithDependencies } from '@swarm/db';
 import {
   Conflict,
   DEFAULT_SWARM_CONFIGURATION,
@@ -86,6 +86,7 @@ export class SubmitTasks {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly sql: Sql,
     private readonly tasks: TaskRepository,
     private readonly dispatch: TaskDispatchStore,
     private readonly metrics: Metrics,
@@ -152,7 +153,8 @@ export class SubmitTasks {
   /** No prerequisite outside the batch, and at most one key that a concurrent request can take. */
   private async insertAlone(ownerId: string, swarmId: string, plan: Plan, now: Date): Promise<Insertion> {
     settle(plan, new Map());
-    const outcome = await this.tasks.insertSubmitted(this.prisma, ownerId, swarmId, now, plan.fresh.map((t) => t.row), true, SWARM_DEFAULTS);
+    // On the bare pg pool: the one statement of the common request, without Prisma's per-query work.
+    const outcome = await this.tasks.insertSubmitted(this.sql.direct, ownerId, swarmId, now, plan.fresh.map((t) => t.row), true, SWARM_DEFAULTS);
     const skipped = inserting(plan, outcome, swarmId);
     await this.redirectLost(this.prisma, ownerId, swarmId, plan, skipped);
     dependencyRows(plan, skipped);
