@@ -175,18 +175,23 @@ export class TaskSettlement {
         withDependants.push(task);
         continue;
       }
+      // Nothing to forget in Redis: a claim already removed the task's meta, and a completed
+      // attempt was never in the delayed set.
       effects.finished.push(task);
-      effects.forgetTask(task.swarmId, task.id);
       effects.signal.add(task.swarmId);
     }
     if (withDependants.length > 0) await inTransaction((tx) => this.finish(tx, withDependants, effects, { completionStatsRecorded: true }));
   }
 
-  /** After commit: Redis, agents, operators, Prometheus. */
+  /**
+   * After commit: Redis, agents, operators, Prometheus. The Redis commands are issued together
+   * (one auto-pipelined round trip, executed in the order issued: slots are released before the
+   * swarm is signalled) rather than one awaited after the other.
+   */
   async apply(effects: TaskEffects): Promise<void> {
     const now = Date.now();
-    await this.dispatch.releaseInFlight(effects.releaseInFlight);
-    for (const [swarmId, ids] of effects.forget) await this.dispatch.forget(swarmId, ids);
+    const redis: Array<Promise<unknown>> = [this.dispatch.releaseInFlight(effects.releaseInFlight)];
+    for (const [swarmId, ids] of effects.forget) redis.push(this.dispatch.forget(swarmId, ids));
     const bySwarm = new Map<string, QueueableTask[]>();
     for (const task of effects.queue) bySwarm.set(task.swarmId, [...(bySwarm.get(task.swarmId) ?? []), task]);
     for (const [swarmId, tasks] of bySwarm) {
@@ -200,10 +205,11 @@ export class TaskSettlement {
       });
       const later = tasks.filter((t) => t.availableAt && t.availableAt.getTime() > now);
       const ready = tasks.filter((t) => !later.includes(t));
-      if (ready.length > 0) await this.dispatch.enqueue(swarmId, ready.map(entry), now);
-      if (later.length > 0) await this.dispatch.delay(swarmId, later.map((t) => ({ ...entry(t), availableAt: t.availableAt!.getTime() })));
+      if (ready.length > 0) redis.push(this.dispatch.enqueue(swarmId, ready.map(entry), now));
+      if (later.length > 0) redis.push(this.dispatch.delay(swarmId, later.map((t) => ({ ...entry(t), availableAt: t.availableAt!.getTime() }))));
     }
-    await this.dispatch.signal(effects.signal, now);
+    redis.push(this.dispatch.signal(effects.signal, now));
+    await Promise.all(redis);
     for (const notice of effects.cancelNotices) {
       this.sockets.cancelTask(notice.agentId, { task_id: notice.taskId, fencing_token: notice.fencingToken.toString(), reason: notice.reason });
     }
