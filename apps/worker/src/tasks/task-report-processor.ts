@@ -10,16 +10,10 @@ const BATCH_SIZE = 1_000;
 /** Entries a crashed or stopped worker read but did not apply are taken over after this long. */
 const CLAIM_IDLE_MS = 5_000;
 const MAX_TRANSACTION_RETRIES = 5;
-/**
- * A batch is applied as this many transactions at once, each over a disjoint set of tasks (by
- * task id), so they never wait on each other's task rows; one serial transaction per batch
- * left Postgres mostly waiting on round trips.
- */
-const PARALLEL_TRANSACTIONS = 2;
 
 /**
- * Applies agents' task reports (gateway → Redis stream) to Postgres, a batch per transaction:
- * acks, progress, results, failures — each guarded by its fencing token, so a duplicate or a
+ * Applies agents' task reports (gateway → Redis stream) to Postgres, a batch at a time (one
+ * statement, or one transaction when it holds failures): acks, progress, results, failures — each guarded by its fencing token, so a duplicate or a
  * superseded attempt's report changes nothing (it is counted and logged). Entries are
  * acknowledged in the stream only after the transaction and its Redis effects, so a crash
  * replays them, harmlessly.
@@ -55,7 +49,9 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
       },
       async (entries) => {
         const batch = await this.parse(entries);
-        if (batch.length > 0) await Promise.all(partitionByTask(batch, PARALLEL_TRANSACTIONS).map((part) => this.apply(part)));
+        // One statement per batch: split into parallel ones (by task), they queued on the same
+        // agent stats rows and cost Postgres more (measured: 2,200 → 2,800 tasks/s with one).
+        if (batch.length > 0) await this.apply(batch);
       },
       this.logger,
     );
@@ -178,15 +174,6 @@ function splitReports(reports: StreamedTaskReport[]) {
     }),
     progress: latestProgress(reports.filter((r) => !resultKeys.has(`${r.taskId}|${r.fencingToken}`))),
   };
-}
-
-function partitionByTask(batch: StreamedTaskReport[], parts: number): StreamedTaskReport[][] {
-  const partitions: StreamedTaskReport[][] = Array.from({ length: parts }, () => []);
-  for (const report of batch) {
-    // The id's last hex digits are random in a UUIDv7: an even spread.
-    partitions[parseInt(report.taskId.slice(-4), 16) % parts].push(report);
-  }
-  return partitions.filter((p) => p.length > 0);
 }
 
 /** One result and one failure per attempt count; repeats (the agent resending) are dropped here. */
