@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
-import { FinishedTask, RawSql, Sql, TaskTransitions } from '@swarm/db';
+import { RawSql, Sql, TaskTransitions } from '@swarm/db';
 import { parseTaskReports, REDIS_KEYS, RedisKeys, StreamedTaskReport, StreamEntry, StreamGroupConsumer, TASK_REPORTS_GROUP } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { STATS_SMOOTHING, TaskEffects, TaskSettlement } from '@swarm/task-engine';
@@ -122,16 +122,15 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
   private async applyAcksAndResults(reports: StreamedTaskReport[], effects: TaskEffects): Promise<number> {
     const { acks, results, progress } = splitReports(reports);
     await this.transitions.recordProgress(this.sql.direct, progress);
-    const completed = await this.transitions.applyAcksAndResults(acks, results, STATS_SMOOTHING);
+    const completed = await this.transitions.applyAcksAndResults(this.sql.direct, acks, results, STATS_SMOOTHING);
     await this.settlement.completed(completed, effects, (work) => this.sql.transaction(work));
     return results.length - completed.length;
   }
 
   private async applyInTransaction(tx: RawSql, reports: StreamedTaskReport[], effects: TaskEffects): Promise<number> {
     const { acks, results, progress } = splitReports(reports);
-    await this.transitions.markRunning(tx, acks);
     await this.transitions.recordProgress(tx, progress);
-    const completed = await this.transitions.complete(tx, results);
+    const completed = await this.transitions.applyAcksAndResults(tx, acks, results, STATS_SMOOTHING);
 
     const fails = reports.filter((r) => r.kind === 'fail');
     const locked = await this.transitions.lockInFlight(tx, { byToken: fails.map((r) => ({ taskId: r.taskId, fencingToken: r.fencingToken })) });
@@ -144,7 +143,7 @@ export class TaskReportProcessor implements OnApplicationBootstrap, OnApplicatio
       }),
       effects,
     );
-    await this.settlement.finish(tx, completed as FinishedTask[], effects);
+    await this.settlement.finish(tx, completed, effects, { completionStatsRecorded: true });
     return results.length - completed.length + (fails.length - locked.length);
   }
 }

@@ -233,25 +233,6 @@ export class TaskTransitions {
     }));
   }
 
-  /** assigned → running for acknowledged attempts; the deadline becomes timeout_ms from the ack. */
-  async markRunning(tx: Tx, acks: Array<{ taskId: string; fencingToken: string; at: Date }>): Promise<number> {
-    if (acks.length === 0) return 0;
-    const ids = acks.map((a) => a.taskId);
-    const tokens = acks.map((a) => a.fencingToken);
-    const times = acks.map((a) => a.at.toISOString());
-    const updated = await tx.$executeRaw`
-      WITH i AS (SELECT * FROM unnest(${ids}::uuid[], ${tokens}::bigint[], ${times}::timestamptz[]) AS i(task_id, fence, at)),
-      running AS (
-        UPDATE tasks t SET status = 'running', started_at = i.at,
-          deadline_at = i.at + make_interval(secs => t.timeout_ms / 1000.0), updated_at = clock_timestamp()
-        FROM i WHERE t.id = i.task_id AND t.fencing_token = i.fence AND t.status = 'assigned'
-        RETURNING t.id, t.fencing_token, t.started_at
-      )
-      UPDATE task_attempts a SET status = 'running', started_at = r.started_at
-      FROM running r WHERE a.task_id = r.id AND a.fencing_token = r.fencing_token`;
-    return updated;
-  }
-
   async recordProgress(tx: Tx, reports: Array<{ taskId: string; fencingToken: string; percent: number; message: string | null }>): Promise<void> {
     if (reports.length === 0) return;
     await tx.$executeRaw`
@@ -261,45 +242,22 @@ export class TaskTransitions {
       WHERE t.id = i.task_id AND t.fencing_token = i.fence AND t.status IN ('assigned', 'running')`;
   }
 
-  /** Records results; only the current attempt's first result counts. Returns the tasks completed. */
-  async complete(tx: Tx, results: Array<{ taskId: string; fencingToken: string; at: Date; result: unknown; startedAt?: Date }>): Promise<FinishedTask[]> {
-    if (results.length === 0) return [];
-    // startedAt: the acknowledgement that came in the same batch (applied here instead of separately).
-    const rows = await tx.$queryRaw<FinishedRow[]>`
-      WITH i AS (
-        SELECT * FROM unnest(${results.map((r) => r.taskId)}::uuid[], ${results.map((r) => r.fencingToken)}::bigint[],
-                             ${results.map((r) => r.at.toISOString())}::timestamptz[],
-                             ${results.map((r) => (r.result === undefined ? null : JSON.stringify(r.result)))}::text[],
-                             ${results.map((r) => r.startedAt?.toISOString() ?? null)}::timestamptz[]) AS i(task_id, fence, at, result, started_at)
-      ), done AS (
-        UPDATE tasks t SET status = 'completed', result = i.result::jsonb, completed_at = GREATEST(i.at, t.assigned_at),
-          started_at = COALESCE(t.started_at, i.started_at, t.assigned_at), deadline_at = NULL, error = NULL, wait_reason = NULL,
-          updated_at = clock_timestamp()
-        FROM i WHERE t.id = i.task_id AND t.fencing_token = i.fence AND t.status IN ('assigned', 'running')
-        RETURNING ${FINISHED_COLUMNS}, i.result
-      ), attempts AS (
-        UPDATE task_attempts a SET status = 'completed', finished_at = d.completed_at, started_at = COALESCE(a.started_at, d.started_at),
-          result = d.result::jsonb
-        FROM done d WHERE a.task_id = d.id AND a.fencing_token = d.fencing_token
-      )
-      SELECT ${Prisma.raw('id, swarm_id, owner_id, task_type, status, assigned_agent_id, fencing_token, error, created_at, queued_at, assigned_at, started_at, completed_at')} FROM done`;
-    return rows.map(toFinished);
-  }
-
   /**
-   * The common report batch — acks and results only — as one statement (atomic on its own, one
-   * round trip): acks → running, results → completed with their attempts, and the per agent ×
-   * task type stats of the completions, all guarded like markRunning/complete/recordAgentStats.
-   * Returns the tasks completed, each saying whether other tasks depend on it (only then does
-   * the caller settle dependants, in a transaction of its own).
+   * Acks and results of a report batch as one statement: acks → running (the deadline becomes
+   * timeout_ms from the ack), results → completed with their attempts (only the current
+   * attempt's first result counts; startedAt is an ack that came in the same batch), and the
+   * per agent × task type stats of the completions. Every change is guarded by status and
+   * fencing token. On its own (`db` = the pool) it is atomic without a transaction; inside one
+   * it joins it. Returns the tasks completed, each saying whether other tasks depend on it.
    */
   async applyAcksAndResults(
+    db: Tx,
     acks: Array<{ taskId: string; fencingToken: string; at: Date }>,
     results: Array<{ taskId: string; fencingToken: string; at: Date; result: unknown; startedAt?: Date }>,
     smoothing: number,
   ): Promise<Array<FinishedTask & { hasDependants: boolean }>> {
     if (acks.length === 0 && results.length === 0) return [];
-    const rows = await this.db.$queryRaw<Array<FinishedRow & { has_dependants: boolean }>>`
+    const rows = await db.$queryRaw<Array<FinishedRow & { has_dependants: boolean }>>`
       WITH a AS (
         SELECT * FROM unnest(${acks.map((r) => r.taskId)}::uuid[], ${acks.map((r) => r.fencingToken)}::bigint[],
                              ${acks.map((r) => r.at.toISOString())}::timestamptz[]) AS a(task_id, fence, at)
