@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
 import pg from 'pg';
@@ -12,7 +12,7 @@ import { preparedStatementName } from './prepared-statements';
  * even while Postgres is still coming up; /ready reports it until it answers.
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   private readonly logger = new Logger(PrismaService.name);
   readonly pool: pg.Pool;
 
@@ -29,7 +29,12 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     pool.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'idle database connection failed'));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * The last shutdown phase, and this module's hooks run after those of the modules that import
+   * it: distributors and report processors finish what they hold first (onApplicationShutdown
+   * too). Closed in onModuleDestroy, the pool was gone under a cycle still committing.
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
     await this.pool.end();
     this.logger.log('database pool closed');
