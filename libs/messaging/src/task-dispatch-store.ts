@@ -448,6 +448,14 @@ export class TaskDispatchStore {
     await this.signal(ids, now);
   }
 
+  /**
+   * Whether the swarm has tasks waiting in Redis (ready, planned into a backlog or waiting for
+   * a retry): each of them has a meta entry until it is claimed.
+   */
+  async hasQueuedWork(swarmId: string): Promise<boolean> {
+    return (await this.redis.client.hlen(this.keys.taskMeta(swarmId))) > 0;
+  }
+
   async rosterVersion(swarmId: string): Promise<string> {
     return (await this.redis.client.get(this.keys.rosterVersion(swarmId))) ?? '0';
   }

@@ -75,7 +75,11 @@ export class DispatchCycle {
   }
 
   private async runOnce(swarmId: string): Promise<CycleOutcome> {
-    const { roster, version } = this.rosters.cached(swarmId) ?? (await this.rosters.load(swarmId));
+    const cached = this.rosters.cached(swarmId);
+    // Signals without work (agents activated, capacity freed in an idle swarm) need no roster:
+    // reading a large swarm's members at every such signal starved a mass connect's activations.
+    if (!cached && !(await this.store.hasQueuedWork(swarmId))) return { assigned: 0, more: false, committed: NOTHING };
+    const { roster, version } = cached ?? (await this.rosters.load(swarmId));
     if (!roster || roster.status === 'terminated') return { assigned: 0, more: false, committed: NOTHING };
     const peek = peekFor(roster);
     const snapshot = await this.store.snapshot(swarmId, roster.agents, peek);
