@@ -14,3 +14,8 @@ export * from './tasks/dependency-graph';
 export * from './tasks/retry-policy';
 export * from './tasks/percentiles';
 export * from './metrics/metric-windows';
+export * from './consensus/consensus.types';
+export * from './consensus/canonical-json';
+export * from './consensus/vote-validation';
+export * from './consensus/tally';
+export * from './consensus/redundant-results';
