@@ -19,3 +19,8 @@ export * from './consensus/canonical-json';
 export * from './consensus/vote-validation';
 export * from './consensus/tally';
 export * from './consensus/redundant-results';
+export * from './topology/topology.types';
+export * from './topology/topology-layout';
+export * from './topology/topology-repair';
+export * from './topology/message-rules';
+export * from './topology/topology-render';
