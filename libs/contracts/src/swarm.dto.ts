@@ -62,6 +62,15 @@ export class SwarmConfigurationDto {
   @IsOmittable() @IsInt() @Min(B.max_task_attempts.min) @Max(B.max_task_attempts.max)
   max_task_attempts?: number;
 
+  @ApiPropertyOptional({
+    minimum: B.max_children_per_parent.min,
+    maximum: B.max_children_per_parent.max,
+    default: D.max_children_per_parent,
+    description: 'Hierarchical topology: children per coordinator or supervisor',
+  })
+  @IsOmittable() @IsInt() @Min(B.max_children_per_parent.min) @Max(B.max_children_per_parent.max)
+  max_children_per_parent?: number;
+
   @ApiPropertyOptional({ enum: DISTRIBUTION_ALGORITHMS, default: D.distribution_algorithm })
   @IsOmittable()
   @IsIn(DISTRIBUTION_ALGORITHMS, { message: `distribution_algorithm must be one of ${DISTRIBUTION_ALGORITHMS.join(', ')}` })
@@ -134,6 +143,7 @@ export class SwarmConfigurationView {
   @ApiProperty() failover_grace_ms!: number;
   @ApiProperty() task_timeout_ms!: number;
   @ApiProperty() max_task_attempts!: number;
+  @ApiProperty() max_children_per_parent!: number;
   @ApiProperty({ enum: DISTRIBUTION_ALGORITHMS }) distribution_algorithm!: DistributionAlgorithm;
 }
 

@@ -24,3 +24,4 @@ export * from './topology/topology-layout';
 export * from './topology/topology-repair';
 export * from './topology/message-rules';
 export * from './topology/topology-render';
+export * from './topology/topology-snapshot';

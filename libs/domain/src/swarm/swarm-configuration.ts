@@ -1,4 +1,5 @@
 import { ValidationFailed } from '../errors/domain-error';
+import { DEFAULT_MAX_CHILDREN_PER_PARENT } from '../topology/topology.types';
 import { DISTRIBUTION_ALGORITHMS, DistributionAlgorithm, SwarmConfiguration } from './swarm.types';
 
 interface IntegerBounds {
@@ -15,6 +16,7 @@ export const SWARM_CONFIGURATION_BOUNDS = {
   failover_grace_ms: { min: 0, max: 3_600_000 },
   task_timeout_ms: { min: 100, max: 86_400_000 },
   max_task_attempts: { min: 1, max: 20 },
+  max_children_per_parent: { min: 1, max: 100 },
 } as const satisfies Record<string, IntegerBounds>;
 
 type IntegerSetting = keyof typeof SWARM_CONFIGURATION_BOUNDS;
@@ -32,6 +34,7 @@ export const DEFAULT_SWARM_CONFIGURATION: Readonly<SwarmConfiguration> = Object.
   task_timeout_ms: 300_000,
   max_task_attempts: 3,
   distribution_algorithm: 'least_loaded',
+  max_children_per_parent: DEFAULT_MAX_CHILDREN_PER_PARENT,
 });
 
 export type SwarmConfigurationInput = Partial<SwarmConfiguration>;

@@ -24,6 +24,8 @@ export interface SwarmConfiguration {
   task_timeout_ms: number;
   max_task_attempts: number;
   distribution_algorithm: DistributionAlgorithm;
+  /** Hierarchical topology: how many children one coordinator or supervisor may have. */
+  max_children_per_parent: number;
 }
 
 /** Swarm lifecycle event types written to swarm_events and pushed to operators. */

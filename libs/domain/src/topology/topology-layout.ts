@@ -75,7 +75,8 @@ export function assembleLayout(
       break;
     case 'mesh':
       order = sortedMembers.map((m) => m.agentId);
-      live.forEach((a, i) => live.slice(i + 1).forEach((b) => link(a, b)));
+      // Everyone live, filled in below from one sorted list: pairwise links would cost n² set
+      // inserts, which a thousand-member mesh pays on every repair.
       break;
     case 'ring': {
       order = rotateToStart(sortedMembers.map((m) => m.agentId), leaderId);
@@ -101,17 +102,29 @@ export function assembleLayout(
       break;
   }
 
-  const nodes = sortedMembers.map(
-    (m): TopologyNode => ({
+  const meshPeers = options.topology === 'mesh' ? [...live].sort() : [];
+  const liveSet = new Set(live);
+  const nodes = sortedMembers.map((m): TopologyNode => {
+    const node = {
       agentId: m.agentId,
       name: m.name ?? m.agentId,
       role: assignRole(m, leaderId, options, order, ratio),
       status: m.status,
       parentId: parents.get(m.agentId) ?? null,
       level: levels.get(m.agentId) ?? null,
-      neighbours: [...links.get(m.agentId)!].sort(),
-    }),
-  );
+    } as TopologyNode;
+    if (options.topology !== 'mesh') {
+      node.neighbours = [...links.get(m.agentId)!].sort();
+      return node;
+    }
+    // Worked out when first read: a repair of a thousand-member mesh never reads them, and
+    // building them all would be a million entries.
+    let peers: string[] | undefined;
+    return Object.defineProperty(node, 'neighbours', {
+      enumerable: true,
+      get: () => (peers ??= liveSet.has(m.agentId) ? meshPeers.filter((id) => id !== m.agentId) : []),
+    });
+  });
   return { topology: options.topology, maxChildrenPerParent: ratio, leaderId, order, nodes };
 }
 

@@ -65,6 +65,9 @@ export function diffTopologyLayouts(before: TopologyLayout, after: TopologyLayou
   const added = after.nodes.filter((n) => !beforeById.has(n.agentId)).map((n) => n.agentId);
   const removed = before.nodes.filter((n) => !afterIds.has(n.agentId)).map((n) => n.agentId);
 
+  // In a mesh everyone live is linked to everyone live: a link change is just a member joining,
+  // leaving or changing health, and listing it per agent would be n² entries.
+  const compareLinks = !(before.topology === 'mesh' && after.topology === 'mesh');
   const changes: AgentTopologyChange[] = [];
   for (const node of after.nodes) {
     const old = beforeById.get(node.agentId);
@@ -72,9 +75,13 @@ export function diffTopologyLayouts(before: TopologyLayout, after: TopologyLayou
     const change: AgentTopologyChange = { agentId: node.agentId };
     if (old.role !== node.role) change.role = { from: old.role, to: node.role };
     if (old.parentId !== node.parentId) change.parentId = { from: old.parentId, to: node.parentId };
-    const gained = node.neighbours.filter((id) => !old.neighbours.includes(id));
-    const lost = old.neighbours.filter((id) => !node.neighbours.includes(id));
-    if (gained.length > 0 || lost.length > 0) change.neighbours = { added: gained, removed: lost };
+    if (compareLinks) {
+      const oldSet = new Set(old.neighbours);
+      const newSet = new Set(node.neighbours);
+      const gained = node.neighbours.filter((id) => !oldSet.has(id));
+      const lost = old.neighbours.filter((id) => !newSet.has(id));
+      if (gained.length > 0 || lost.length > 0) change.neighbours = { added: gained, removed: lost };
+    }
     if (Object.keys(change).length > 1) changes.push(change);
   }
 
