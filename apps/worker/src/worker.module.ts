@@ -5,10 +5,13 @@ import { TaskMetricsRepository } from '@swarm/db';
 import { Queues } from '@swarm/messaging';
 import { PlatformModule } from '@swarm/platform';
 import { TaskEngineModule } from '@swarm/task-engine';
+import { TopologyModule } from '@swarm/topology';
 import { AgentHealthProcessor } from './agent-health/agent-health.processor';
+import { ConsensusDeadlineProcessor } from './consensus/consensus-deadline.processor';
 import { AgentHealthService } from './agent-health/agent-health.service';
 import { InFlightWork } from './agent-health/in-flight-work';
 import { HeartbeatPersister } from './heartbeats/heartbeat-persister';
+import { MessageLogPersister } from './messages/message-log-persister';
 import { MetricsRollupProcessor } from './metrics/metrics-rollup.processor';
 import { RollUpSwarmMetrics } from './metrics/roll-up-swarm-metrics';
 import { WorkerMetricsServer } from './metrics/worker-metrics-server';
@@ -30,12 +33,14 @@ const ROLE_PROVIDERS: Record<WorkerRole, { queue?: string; providers: Provider[]
   'swarm-lifecycle': { queue: Queues.SwarmLifecycle, providers: [SwarmLifecycleProcessor, TeardownSwarm] },
   'health-monitor': { queue: Queues.AgentHealth, providers: [AgentHealthProcessor, AgentHealthService, InFlightWork] },
   // Not a queue: a consumer group on the heartbeat stream.
-  'heartbeat-persister': { providers: [HeartbeatPersister] },
+  // Also the agent-to-agent message log: both move Redis streams into Postgres in batches.
+  'heartbeat-persister': { providers: [HeartbeatPersister, MessageLogPersister] },
   // Not queues: a blocking loop on the dispatch signal set, and a consumer group on the report stream.
   'task-distributor': { providers: [TaskDistributor, DispatchCycle, SwarmRosterCache] },
   'task-reports': { providers: [TaskReportProcessor] },
   'task-maintenance': { queue: Queues.TaskMaintenance, providers: [TaskMaintenanceProcessor, AttemptExpiry, TaskReconciler] },
   'metrics-rollup': { queue: Queues.MetricsRollup, providers: [MetricsRollupProcessor, RollUpSwarmMetrics, TaskMetricsRepository] },
+  'consensus-deadlines': { queue: Queues.ConsensusDeadlines, providers: [ConsensusDeadlineProcessor] },
 };
 
 @Module({})
@@ -47,6 +52,7 @@ export class WorkerModule {
       imports: [
         PlatformModule.forRoot(config, WORKER_SERVICE_NAME),
         TaskEngineModule,
+        TopologyModule,
         ...roles.filter((role) => role.queue).map((role) => BullModule.registerQueue({ name: role.queue! })),
       ],
       // WorkerMetricsServer: GET /metrics for Prometheus, whatever the roles (WORKER_METRICS_PORT, 0 = off).

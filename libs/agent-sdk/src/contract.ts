@@ -30,3 +30,4 @@ export type {
   TaskReportBatchPayload,
   TaskResultPayload,
 } from '../../contracts/src/agent-socket';
+export type { SwarmMessageAck, SwarmMessageDelivery, SwarmMessageRequest, SwarmTopologyPayload } from '../../contracts/src/swarm-messaging';

@@ -115,3 +115,17 @@ export function isNonRetryable(error: unknown): boolean {
   if (error instanceof NonRetryableTaskError) return true;
   return typeof error === 'object' && error !== null && 'retryable' in error && error.retryable === false;
 }
+
+/** The coordinator refused an agent-to-agent message: the topology forbids it, or it was malformed. */
+export class MessageRefusedError extends Error {
+  readonly code: AckError['code'];
+  /** forbidden_by_topology: the rule that refused it, e.g. ring.neighbours_only. */
+  readonly rule?: string;
+
+  constructor(error: AckError) {
+    super(`message refused (${error.code}${error.rule ? `, ${error.rule}` : ''}): ${error.message}`);
+    this.name = 'MessageRefusedError';
+    this.code = error.code;
+    if (error.rule) this.rule = error.rule;
+  }
+}

@@ -4,8 +4,9 @@ import { AgentSocketCommands } from './agent-socket-commands';
 import { SwarmEventBroadcaster } from './swarm-event-broadcaster';
 import { TaskDispatchStore } from './task-dispatch-store';
 import { TaskReportStream } from './task-report-stream';
+import { SwarmMessageLog } from './swarm-message-log';
 
-const PROVIDERS = [SwarmEventBroadcaster, AgentSocketCommands, AgentLiveState, TaskDispatchStore, TaskReportStream];
+const PROVIDERS = [SwarmEventBroadcaster, AgentSocketCommands, AgentLiveState, TaskDispatchStore, TaskReportStream, SwarmMessageLog];
 
 /** Redis-backed services shared by the api and the worker: live agent state, socket messages. */
 @Global()

@@ -28,6 +28,8 @@ export function redisKeys(prefix: string) {
     delayedTasks: `${prefix}:tasks:delayed`,
     dispatchDue: `${prefix}:dispatch:due`,
     taskReports: `${prefix}:task-reports`,
+    /** Stream of agent-to-agent messages (delivered or refused); the worker writes it to swarm_messages. */
+    swarmMessages: `${prefix}:swarm-messages`,
     /** Pub/sub channel: a distributor pass's assignments, grouped by agent, to whichever api copy holds each socket. */
     taskAssignments: `${prefix}:task-assignments`,
     fencingCounter: `${prefix}:fence`,
@@ -46,3 +48,8 @@ export const TASK_REPORTS_STREAM_MAX_LENGTH = 1_000_000;
 export const HEARTBEAT_PERSISTER_GROUP = 'heartbeat-persister';
 /** Entries kept in the heartbeat stream at most (approximate trim): a bound on memory. */
 export const HEARTBEAT_STREAM_MAX_LENGTH = 1_000_000;
+
+/** Consumer group of the message log persister. */
+export const SWARM_MESSAGES_GROUP = 'swarm-message-log';
+/** Entries kept in the message stream at most (approximate trim). */
+export const SWARM_MESSAGES_STREAM_MAX_LENGTH = 1_000_000;

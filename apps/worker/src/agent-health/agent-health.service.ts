@@ -6,7 +6,6 @@ import {
   AgentStatus,
   decideAgentHealth,
   deriveSwarmHealth,
-  electLeader,
   isLive,
   readStoredConfiguration,
   DEFAULT_SWARM_CONFIGURATION,
@@ -15,6 +14,7 @@ import {
 } from '@swarm/domain';
 import { AgentLive, AgentLiveState, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
 import { TaskEffects } from '@swarm/task-engine';
+import { SwarmTopologySync, TopologyAnnouncer, TopologyChangeReason, TopologyTransitionResult } from '@swarm/topology';
 import { InFlightWork } from './in-flight-work';
 
 type Membership = SwarmMembership & {
@@ -51,6 +51,8 @@ export class AgentHealthService {
     private readonly inFlight: InFlightWork,
     private readonly broadcaster: SwarmEventBroadcaster,
     private readonly dispatch: TaskDispatchStore,
+    private readonly topology: SwarmTopologySync,
+    private readonly announcer: TopologyAnnouncer,
   ) {}
 
   /**
@@ -251,49 +253,30 @@ export class AgentHealthService {
     await this.prisma.agent.updateMany({ where: { id: agentId, status: { in: from } }, data: { status: target, statusChangedAt: new Date() } });
   }
 
-  /** Leader and status of one swarm, from its members' current statuses. */
-  async reconcileSwarm(swarmId: string): Promise<void> {
+  /**
+   * Topology (roles, links, leader) and status of one swarm, from its members' current
+   * statuses. The swarm row is locked, so two workers repairing it at once take turns.
+   */
+  async reconcileSwarm(swarmId: string, reason: TopologyChangeReason = 'member_health_changed'): Promise<void> {
     const events: SwarmEvent[] = [];
+    let transition: TopologyTransitionResult | null = null;
     await this.prisma.$transaction(async (tx) => {
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM swarms WHERE id = ${swarmId}::uuid AND status <> 'terminated' FOR UPDATE`;
       if (locked.length === 0) return;
       const swarm = (await tx.swarm.findUnique({
         where: { id: swarmId },
-        include: { memberships: { where: { status: 'active' }, include: { agent: true } } },
+        select: { id: true, ownerId: true, topology: true, configuration: true, leaderAgentId: true, topologyState: true, status: true },
       }))!;
-      const members = swarm.memberships;
-      const leader = members.find((m) => m.agentId === swarm.leaderAgentId);
-      let leaderId = swarm.leaderAgentId;
-      if (!leader || !isLive(leader.agent.status as AgentStatus)) {
-        const liveState = await this.live.read(members.map((m) => m.agentId));
-        const elected = electLeader(
-          members.map((m) => ({
-            agentId: m.agentId,
-            status: m.agent.status as AgentStatus,
-            priority: m.priority,
-            cpuPercent: liveState.get(m.agentId)?.cpuPercent ?? null,
-            joinedAt: m.joinedAt.getTime(),
-          })),
-        );
-        if (elected !== leaderId) {
-          await tx.swarm.update({ where: { id: swarmId }, data: { leaderAgentId: elected } });
-          events.push(
-            await this.history.appendSwarmEvent(tx, {
-              swarmId,
-              ownerId: swarm.ownerId,
-              type: AgentEventType.LeaderElection,
-              agentId: elected,
-              data: { previous_leader: leaderId, elected, reason: leaderId ? 'leader_unavailable' : 'no_leader' },
-            }),
-          );
-          leaderId = elected;
-        }
-      }
+      transition = await this.topology.apply(tx, swarm, reason, async (ids) => {
+        const liveState = await this.live.read(ids);
+        return new Map(ids.map((id) => [id, liveState.get(id)?.cpuPercent ?? null]));
+      });
+      events.push(...transition.events);
       const health = deriveSwarmHealth({
         status: swarm.status,
         minAgents: readStoredConfiguration(swarm.configuration).min_agents,
-        memberStatuses: members.map((m) => m.agent.status as AgentStatus),
-        hasLeader: leaderId !== null,
+        memberStatuses: transition.layout.nodes.map((n) => n.status),
+        hasLeader: transition.layout.leaderId !== null,
       });
       if (health.status !== swarm.status) {
         await tx.swarm.update({ where: { id: swarmId }, data: { status: health.status } });
@@ -307,7 +290,7 @@ export class AgentHealthService {
         );
       }
     });
-    this.broadcaster.broadcast(events);
+    if (transition) await this.announcer.announce(swarmId, { ...(transition as TopologyTransitionResult), events });
   }
 }
 

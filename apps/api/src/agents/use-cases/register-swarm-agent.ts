@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AgentRepository, HistoryRepository, MemberAgent, PrismaService, SwarmEvent, SwarmRepository } from '@swarm/db';
 import { AgentEventType, AgentRole, assertSwarmMutable, Conflict, NotFound, readStoredConfiguration, ValidationFailed } from '@swarm/domain';
 import { SwarmEventBroadcaster } from '@swarm/messaging';
+import { SwarmTopologySync, TopologyAnnouncer } from '@swarm/topology';
 import type { Actor } from '../../auth/auth.decorators';
 import { AgentFactory, NewAgentFields } from './create-agent';
 
@@ -34,6 +35,8 @@ export class RegisterSwarmAgent {
     private readonly history: HistoryRepository,
     private readonly factory: AgentFactory,
     private readonly broadcaster: SwarmEventBroadcaster,
+    private readonly topology: SwarmTopologySync,
+    private readonly announcer: TopologyAnnouncer,
   ) {}
 
   async execute(command: RegisterSwarmAgentCommand): Promise<RegisteredMember> {
@@ -67,10 +70,22 @@ export class RegisterSwarmAgent {
 
       const member = await tx.swarmMembership.upsert({
         where: { swarmId_agentId: { swarmId: swarm.id, agentId: agentId! } },
-        create: { swarmId: swarm.id, agentId: agentId!, role: command.role ?? 'worker', priority: command.priority ?? 0 },
-        update: { status: 'active', leftAt: null, joinedAt: new Date(), role: command.role ?? 'worker', priority: command.priority ?? 0 },
+        // A role given here is pinned; otherwise the topology assigns one just below.
+        create: { swarmId: swarm.id, agentId: agentId!, role: command.role ?? 'worker', rolePinned: command.role !== undefined, priority: command.priority ?? 0 },
+        update: {
+          status: 'active',
+          leftAt: null,
+          joinedAt: new Date(),
+          role: command.role ?? 'worker',
+          rolePinned: command.role !== undefined,
+          parentAgentId: null,
+          priority: command.priority ?? 0,
+        },
         include: { agent: true },
       });
+      const topology = await this.topology.apply(tx, swarm, 'member_joined');
+      const placed = topology.layout.nodes.find((n) => n.agentId === member.agentId);
+      if (placed) Object.assign(member, { role: placed.role, parentAgentId: placed.parentId });
       events.push(
         await this.history.appendSwarmEvent(tx, {
           swarmId: swarm.id,
@@ -89,9 +104,10 @@ export class RegisterSwarmAgent {
         details: { agent_id: member.agentId, role: member.role },
         requestId: command.actor.requestId,
       });
-      return { member, leaderAgentId: swarm.leaderAgentId, token };
+      return { member, leaderAgentId: topology.layout.leaderId, token, topology };
     });
     this.broadcaster.broadcast(events);
+    await this.announcer.announce(command.swarmId, result.topology);
     return result;
   }
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AgentRepository, HistoryRepository, PrismaService, SwarmEvent } from '@swarm/db';
+import { AgentRepository, HistoryRepository, PrismaService, SwarmEvent, SwarmRepository } from '@swarm/db';
+import { SwarmTopologySync, TopologyAnnouncer } from '@swarm/topology';
 import { AgentEventType, NotFound } from '@swarm/domain';
 import { AgentSocketCommands, SwarmEventBroadcaster } from '@swarm/messaging';
 import type { Actor } from '../../auth/auth.decorators';
@@ -18,6 +19,9 @@ export class RemoveSwarmAgent {
     private readonly history: HistoryRepository,
     private readonly broadcaster: SwarmEventBroadcaster,
     private readonly sockets: AgentSocketCommands,
+    private readonly swarms: SwarmRepository,
+    private readonly topology: SwarmTopologySync,
+    private readonly announcer: TopologyAnnouncer,
   ) {}
 
   async execute(actor: Actor, swarmId: string, agentId: string): Promise<void> {
@@ -26,9 +30,11 @@ export class RemoveSwarmAgent {
     const outcome = await this.prisma.$transaction(async (tx) => {
       const member = await this.agents.findMember(ownerId, swarmId, agentId, tx);
       if (!member || member.status !== 'active') throw new NotFound('agent', `${agentId} in swarm ${swarmId}`);
+      await this.swarms.lockForOwner(tx, ownerId, swarmId);
+      const swarm = (await this.swarms.findForOwner(ownerId, swarmId, tx))!;
       const now = new Date();
       await tx.swarmMembership.update({ where: { id: member.id }, data: { status: 'left', leftAt: now } });
-      const wasLeader = (await tx.swarm.updateMany({ where: { id: swarmId, leaderAgentId: agentId }, data: { leaderAgentId: null } })).count === 1;
+      const wasLeader = swarm.leaderAgentId === agentId;
       const remaining = await this.agents.activeSwarmIds(agentId, tx);
       const stopAgent = remaining.length === 0;
       if (stopAgent) {
@@ -52,9 +58,12 @@ export class RemoveSwarmAgent {
         details: { agent_id: agentId },
         requestId: actor.requestId,
       });
-      return { stopAgent };
+      // Elects a successor at once when the leader left, and re-links the others around the gap.
+      const topology = await this.topology.apply(tx, swarm, 'member_left');
+      return { stopAgent, topology };
     });
     this.broadcaster.broadcast(events);
+    await this.announcer.announce(swarmId, outcome.topology);
     if (outcome.stopAgent) {
       // Both go out on one Redis channel and one socket, in order: the agent reads why, then is cut.
       this.sockets.stop(agentId, { reason: 'removed from its last swarm' });

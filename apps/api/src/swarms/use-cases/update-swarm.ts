@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HistoryRepository, Prisma, PrismaService, SwarmEvent, SwarmRepository, SwarmWithCounts, uniqueViolationTarget } from '@swarm/db';
 import { SwarmEventBroadcaster } from '@swarm/messaging';
+import { SwarmTopologySync, TopologyAnnouncer, TopologyTransitionResult } from '@swarm/topology';
 import {
   assertSwarmMutable,
   Conflict,
@@ -29,12 +30,15 @@ export class UpdateSwarm {
     private readonly swarms: SwarmRepository,
     private readonly history: HistoryRepository,
     private readonly broadcaster: SwarmEventBroadcaster,
+    private readonly topology: SwarmTopologySync,
+    private readonly announcer: TopologyAnnouncer,
   ) {}
 
   async execute(command: UpdateSwarmCommand): Promise<SwarmWithCounts> {
     const { principal, requestId } = command.actor;
     const ownerId = principal.ownerId;
     const events: SwarmEvent[] = [];
+    let transition: TopologyTransitionResult | null = null;
     try {
       const swarm = await this.prisma.$transaction(async (tx) => {
         if (!(await this.swarms.lockForOwner(tx, ownerId, command.swarmId))) throw new NotFound('swarm', command.swarmId);
@@ -47,6 +51,10 @@ export class UpdateSwarm {
 
         const updated = await this.swarms.update(tx, ownerId, current.id, toUpdateInput(command, configuration));
         events.push(await this.history.appendSwarmEvent(tx, { swarmId: current.id, ownerId, type: SwarmEventType.Updated, data: { changes } }));
+        // A live swarm is re-laid out in the same transaction: roles reassigned, agents told below.
+        if (changes.topology || changes['configuration.max_children_per_parent']) {
+          transition = await this.topology.apply(tx, updated, 'topology_updated');
+        }
         await this.history.audit(tx, {
           ownerId,
           actorKeyId: principal.keyId,
@@ -59,6 +67,7 @@ export class UpdateSwarm {
         return updated;
       });
       this.broadcaster.broadcast(events);
+      if (transition) await this.announcer.announce(swarm.id, transition);
       return swarm;
     } catch (error) {
       if (uniqueViolationTarget(error)) throw new Conflict(`you already have a swarm named "${command.name}"`);
