@@ -57,6 +57,6 @@ export class SwarmLayoutReader {
       select: STORED_MEMBER_SELECT,
     })) as StoredMember[];
     const { layout } = repairTopologyLayout(previousLayout(swarm as LayoutSwarm), toTopologyMembers(rows), topologyOptions(swarm));
-    return { layout, pinned: new Set(rows.filter((r) => r.rolePinned).map((r) => r.agentId)) };
+    return { layout, pinned: new Set(rows.filter((r) => r.pinnedRole !== null).map((r) => r.agentId)) };
   }
 }

@@ -32,7 +32,7 @@ export interface LayoutSwarm {
 export interface StoredMember {
   agentId: string;
   role: AgentRole;
-  rolePinned: boolean;
+  pinnedRole: AgentRole | null;
   parentAgentId: string | null;
   priority: number;
   joinedAt: Date;
@@ -72,7 +72,7 @@ export function toTopologyMembers(rows: StoredMember[], cpuPercent?: ReadonlyMap
     priority: m.priority,
     cpuPercent: cpuPercent?.get(m.agentId) ?? null,
     joinedAt: m.joinedAt.getTime(),
-    ...(m.rolePinned ? { pinnedRole: m.role } : {}),
+    ...(m.pinnedRole ? { pinnedRole: m.pinnedRole } : {}),
   }));
 }
 
@@ -93,7 +93,7 @@ export function previousLayout(swarm: LayoutSwarm): TopologyLayout {
 export const STORED_MEMBER_SELECT = {
   agentId: true,
   role: true,
-  rolePinned: true,
+  pinnedRole: true,
   parentAgentId: true,
   priority: true,
   joinedAt: true,
@@ -163,7 +163,9 @@ export class SwarmTopologySync {
         }),
       );
     }
-    const structural = diff.added.length > 0 || diff.removed.length > 0 || diff.changes.length > 0 || previous.topology !== layout.topology;
+    // A member that joined but is not up yet links to nobody: nothing to announce until it is.
+    const liveAdded = diff.added.some((id) => isLive(nodes.get(id)!.status));
+    const structural = liveAdded || diff.removed.length > 0 || diff.changes.length > 0 || previous.topology !== layout.topology;
     if (structural) {
       events.push(
         await this.history.appendSwarmEvent(tx, {

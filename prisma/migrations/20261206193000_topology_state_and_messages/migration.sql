@@ -1,7 +1,7 @@
 -- Topology state kept per swarm, pinned roles, and the agent-to-agent message log.
 ALTER TABLE "swarms" ADD COLUMN "topology_state" JSONB;
 
-ALTER TABLE "swarm_memberships" ADD COLUMN "role_pinned" BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE "swarm_memberships" ADD COLUMN "pinned_role" "agent_role";
 
 CREATE TABLE "swarm_messages" (
     "id" BIGSERIAL NOT NULL,

@@ -25,6 +25,14 @@ describe('buildTopologyLayout: leader and roles', () => {
     expect(node(layout, 'a1').role).toBe('worker');
   });
 
+  it('shows a pinned coordinator that is not up yet as the coordinator while nobody leads, and as a worker once another leads', () => {
+    const waiting = buildTopologyLayout(members(2, { a1: { pinnedRole: 'coordinator', status: 'pending' }, a2: { status: 'pending' } }), { topology: 'star' });
+    expect(waiting.leaderId).toBeNull();
+    expect(roles(waiting)).toEqual({ a1: 'coordinator', a2: 'worker' });
+    const led = buildTopologyLayout(members(2, { a1: { pinnedRole: 'coordinator', status: 'unhealthy' } }), { topology: 'star' });
+    expect(roles(led)).toEqual({ a1: 'worker', a2: 'coordinator' });
+  });
+
   it('keeps an agent pinned to a lesser role out of the leadership while others can lead', () => {
     const layout = buildTopologyLayout(members(3, { a1: { pinnedRole: 'worker' } }), { topology: 'star' });
     expect(layout.leaderId).toBe('a2');

@@ -134,7 +134,7 @@ export function parentSlot(slot: number, ratio: number): number {
 }
 
 /**
- * Only the leader is the coordinator: a second agent pinned as coordinator cannot be one, so it
+ * Only the leader is the coordinator: an agent pinned as coordinator while another leads
  * keeps its structural role. Any other pin wins over the structure.
  */
 function assignRole(
@@ -146,6 +146,8 @@ function assignRole(
 ): AgentRole {
   if (member.agentId === leaderId) return 'coordinator';
   if (member.pinnedRole && member.pinnedRole !== 'coordinator') return member.pinnedRole;
+  // Nobody leads yet (the pinned agent has not come up): it is the coordinator in waiting.
+  if (member.pinnedRole === 'coordinator' && leaderId === null) return 'coordinator';
   if (options.topology !== 'hierarchical') return 'worker';
   const slot = order.indexOf(member.agentId);
   const hasChildren = slot >= 0 && slot * ratio + 1 < order.length;

@@ -71,13 +71,13 @@ export class RegisterSwarmAgent {
       const member = await tx.swarmMembership.upsert({
         where: { swarmId_agentId: { swarmId: swarm.id, agentId: agentId! } },
         // A role given here is pinned; otherwise the topology assigns one just below.
-        create: { swarmId: swarm.id, agentId: agentId!, role: command.role ?? 'worker', rolePinned: command.role !== undefined, priority: command.priority ?? 0 },
+        create: { swarmId: swarm.id, agentId: agentId!, role: command.role ?? 'worker', pinnedRole: command.role ?? null, priority: command.priority ?? 0 },
         update: {
           status: 'active',
           leftAt: null,
           joinedAt: new Date(),
           role: command.role ?? 'worker',
-          rolePinned: command.role !== undefined,
+          pinnedRole: command.role ?? null,
           parentAgentId: null,
           priority: command.priority ?? 0,
         },

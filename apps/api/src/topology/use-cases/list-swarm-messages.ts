@@ -20,7 +20,7 @@ export class ListSwarmMessages {
       swarmId,
       ...(query.cursor ? { id: { lt: BigInt(query.cursor) } } : {}),
       ...(query.delivered ? { delivered: query.delivered === 'true' } : {}),
-      ...(query.agent_id ? { OR: [{ senderAgentId: query.agent_id }, { recipients: { has: query.agent_id } }] } : {}),
+      ...(query.agent_id ? { OR: [{ senderAgentId: query.agent_id }, { toAgentId: query.agent_id }, { recipients: { has: query.agent_id } }] } : {}),
     };
     const rows = await this.prisma.swarmMessage.findMany({ where, orderBy: { id: 'desc' }, take: limit + 1 });
     const items = rows.slice(0, limit);

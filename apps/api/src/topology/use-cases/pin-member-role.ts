@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AgentRepository, HistoryRepository, PrismaService, SwarmRepository } from '@swarm/db';
 import { AgentRole, assertSwarmMutable, NotFound } from '@swarm/domain';
+import { TaskDispatchStore } from '@swarm/messaging';
 import { SwarmTopologySync, TopologyAnnouncer } from '@swarm/topology';
 import type { Actor } from '../../auth/auth.decorators';
 
@@ -17,6 +18,7 @@ export class PinMemberRole {
     private readonly history: HistoryRepository,
     private readonly topology: SwarmTopologySync,
     private readonly announcer: TopologyAnnouncer,
+    private readonly dispatch: TaskDispatchStore,
   ) {}
 
   async execute(actor: Actor, swarmId: string, agentId: string, role: AgentRole | null): Promise<void> {
@@ -27,7 +29,7 @@ export class PinMemberRole {
       assertSwarmMutable(swarm.id, swarm.status);
       const member = await this.agents.findMember(ownerId, swarmId, agentId, tx);
       if (!member || member.status !== 'active') throw new NotFound('agent', `${agentId} in swarm ${swarmId}`);
-      await tx.swarmMembership.update({ where: { id: member.id }, data: role === null ? { rolePinned: false } : { role, rolePinned: true } });
+      await tx.swarmMembership.update({ where: { id: member.id }, data: { pinnedRole: role } });
       await this.history.audit(tx, {
         ownerId,
         actorKeyId: actor.principal.keyId,
@@ -40,5 +42,7 @@ export class PinMemberRole {
       return this.topology.apply(tx, swarm, 'role_updated');
     });
     await this.announcer.announce(swarmId, transition);
+    // Even when nobody moved, the pin itself is news to cached layouts.
+    await this.dispatch.rosterChanged([swarmId]);
   }
 }
