@@ -17,7 +17,7 @@ import {
 /** Every problem as a "path: message" line, worded and ordered as the REST ValidationPipe does. */
 export type TaskSubmissionCheck = { ok: true; tasks: SubmitTaskDto[] } | { ok: false; problems: string[] };
 
-const TASK_FIELDS = new Set(['task_type', 'payload', 'priority', 'required_capabilities', 'depends_on', 'dependency_type', 'max_attempts', 'timeout_ms', 'idempotency_key', 'ref']);
+const TASK_FIELDS = new Set(['task_type', 'payload', 'priority', 'required_capabilities', 'depends_on', 'dependency_type', 'max_attempts', 'timeout_ms', 'idempotency_key', 'ref', 'redundancy', 'consensus']);
 /**
  * Keys the class-transformer step before class-validator never copied (they name members of
  * Object.prototype), so they were neither used nor reported as unknown: still ignored.
@@ -91,6 +91,10 @@ function checkTask(task: Record<string, unknown>, parent: string, problems: stri
   }
   if (task.max_attempts !== undefined) checkInteger(task.max_attempts, 'max_attempts', TASK_MAX_ATTEMPTS, M.maxAttempts, at, problems);
   if (task.timeout_ms !== undefined) checkInteger(task.timeout_ms, 'timeout_ms', TASK_TIMEOUT_MS, M.timeoutMs, at, problems);
+
+  if (task.redundancy !== undefined) checkInteger(task.redundancy, 'redundancy', { min: 2, max: 10 }, M.redundancy, at, problems);
+  const consensus = task.consensus;
+  if (consensus !== undefined && (typeof consensus !== 'object' || consensus === null || Array.isArray(consensus))) problems.push(`${at}consensus: ${M.consensus}`);
 
   const key = task.idempotency_key;
   if (key !== undefined) {

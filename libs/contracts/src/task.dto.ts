@@ -8,6 +8,7 @@ import {
   IsDefined,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -45,6 +46,8 @@ export const TASK_SUBMISSION_MESSAGES = {
   timeoutMs: 'timeout_ms must be an integer',
   ref: 'ref must be 1-64 letters, digits or _.:-',
   batchMax: `a batch holds at most ${TASK_BATCH_MAX} tasks`,
+  redundancy: 'redundancy must be an integer',
+  consensus: 'consensus must be an object',
 } as const;
 const M = TASK_SUBMISSION_MESSAGES;
 
@@ -86,6 +89,21 @@ export class SubmitTaskDto {
   @ApiPropertyOptional({ example: 'invoice-42', description: 'Submitting the same key again returns the first task, however long ago' })
   @IsOmittable() @IsString() @Length(TASK_IDEMPOTENCY_KEY_LENGTH.min, TASK_IDEMPOTENCY_KEY_LENGTH.max)
   idempotency_key?: string;
+
+  @ApiPropertyOptional({
+    minimum: 2,
+    maximum: 10,
+    description: 'Run it on this many distinct agents and decide its result by a vote over theirs (see consensus)',
+  })
+  @IsOmittable() @IsInt({ message: M.redundancy }) @Min(2) @Max(10)
+  redundancy?: number;
+
+  @ApiPropertyOptional({
+    description: 'With redundancy: {algorithm: majority|super_majority|unanimous|weighted (default majority), threshold (super_majority), match_field (a dotted path; default: whole results must be equal)}',
+    example: { algorithm: 'majority', match_field: 'label' },
+  })
+  @IsOmittable() @IsObject({ message: M.consensus })
+  consensus?: { algorithm?: string; threshold?: number; match_field?: string };
 
   @ApiPropertyOptional({ example: 'fetch', description: 'A name other tasks of the same batch use in depends_on' })
   @IsOmittable() @IsString() @Matches(TASK_REF_PATTERN, { message: M.ref })
@@ -163,6 +181,13 @@ export class TaskView {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) started_at!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) completed_at!: string | null;
   @ApiPropertyOptional({ type: [TaskAttemptView], description: 'Only on GET /swarms/:id/tasks/:taskId' }) attempts?: TaskAttemptView[];
+  @ApiPropertyOptional({ format: 'uuid', description: 'Replicas only: the redundant task this one is a run of' }) parent_task_id?: string;
+  @ApiPropertyOptional({ description: 'Redundant tasks only: {replicas, algorithm, threshold, match_field, agents}' }) redundancy?: unknown;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'Redundant tasks only, once decided: the vote (status, reason, confidence, groups of agreeing agents) and every replica with its agent, status and result',
+  })
+  consensus?: unknown;
 }
 
 export class TaskBatchView {

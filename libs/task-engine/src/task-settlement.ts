@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FinishedTask, LockedInFlight, QueueableTask, RawSql, TaskTransitions } from '@swarm/db';
 import { AttemptEnding } from '@swarm/db';
-import { decideAfterFailure, evaluateDependencies, requirementClass, retryDelayMs } from '@swarm/domain';
+import { decideAfterFailure, decideReplicas, evaluateDependencies, pinnedAgentOf, RedundancySpec, requirementClass, retryDelayMs } from '@swarm/domain';
 import { AgentSocketCommands, InFlightEntry, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 
@@ -130,6 +130,62 @@ export class TaskSettlement {
     ];
     const stored = await this.transitions.appendTaskEvents(tx, events);
     effects.events = events.map((e, i) => ({ ...e, id: stored[i].id, createdAt: stored[i].created_at }));
+
+    // Redundant executions: parents decided by their replicas' results, replicas no longer needed.
+    const followUps = await this.settleRedundancy(tx, [...finished, ...settled.failed], effects);
+    if (followUps.length > 0) {
+      const earlier = effects.events;
+      await this.finish(tx, followUps, effects);
+      effects.events = [...earlier, ...effects.events];
+    }
+  }
+
+  /**
+   * A replica just finished: its parent is decided once the vote can no longer change (the
+   * parent then finishes like any task, dependants included). A parent that is final (decided,
+   * or cancelled by its owner) cancels its replicas still open. Returns the tasks this made final.
+   */
+  private async settleRedundancy(tx: RawSql, final: FinishedTask[], effects: TaskEffects): Promise<FinishedTask[]> {
+    if (final.length === 0) return [];
+    const finalIds = final.map((t) => t.id);
+    const made: FinishedTask[] = [];
+    const parents = await this.transitions.lockUndecidedParents(tx, finalIds);
+    if (parents.length > 0) {
+      const replicas = await this.transitions.replicasOf(tx, parents.map((p) => p.id));
+      for (const parent of parents) {
+        const spec = parent.redundancy as RedundancySpec;
+        const own = replicas.filter((r) => r.parentId === parent.id);
+        const states = own.map((r) => ({ taskId: r.id, agentId: pinnedAgentOf(r.requiredCapabilities) ?? '', status: r.status, result: r.result, error: r.error }));
+        const rates = spec.algorithm === 'weighted' ? await this.transitions.successRates(tx, parent.taskType, states.map((r) => r.agentId)) : undefined;
+        const decision = decideReplicas(spec, states, rates);
+        if (decision.state === 'pending') continue;
+        const decided = await this.transitions.decideParent(tx, parent.id, {
+          status: decision.state,
+          result: decision.state === 'completed' ? decision.result : null,
+          error: decision.state === 'failed' ? decision.error : null,
+          consensus: decision.record,
+        });
+        if (decided) made.push(decided);
+        this.logger.log({ taskId: parent.id, outcome: decision.state, confidence: decision.record.confidence }, 'redundant task decided');
+      }
+    }
+    // Parents final now (decided above, or finished in this call): their open replicas stop.
+    const finalParents = [...made, ...final].map((t) => t.id);
+    const open = await this.transitions.openReplicasOf(tx, finalParents);
+    const byOwner = new Map<string, string[]>();
+    for (const replica of open) byOwner.set(replica.ownerId, [...(byOwner.get(replica.ownerId) ?? []), replica.id]);
+    for (const [ownerId, ids] of byOwner) {
+      const reason = 'not needed any more: its redundant task is final';
+      const cancelled = await this.transitions.cancel(tx, ownerId, ids, reason);
+      for (const task of cancelled) {
+        if (task.agentId && task.fencingToken !== null) {
+          effects.cancelNotices.push({ agentId: task.agentId, taskId: task.id, fencingToken: task.fencingToken, reason });
+          effects.releaseInFlight.push({ agentId: task.agentId, taskId: task.id, fencingToken: task.fencingToken });
+        }
+      }
+      made.push(...cancelled);
+    }
+    return made;
   }
 
   private async recordStats(tx: RawSql, effects: TaskEffects): Promise<void> {

@@ -35,6 +35,8 @@ function stored(task: CreatedTask): TaskWithDependencies {
     ownerId: '01a1f000-0000-7000-8000-0000000000bb',
     swarmId: task.swarmId,
     parentTaskId: null,
+    redundancy: null,
+    consensus: null,
     taskType: task.taskType,
     payload: task.payload as TaskWithDependencies['payload'],
     priority: task.priority,

@@ -1,5 +1,6 @@
 import type { TaskAttemptView, TaskDependencyView, TaskView } from '@swarm/contracts';
 import type { TaskWithAttempts, TaskWithDependencies } from '@swarm/db';
+import type { RedundancySpec } from '@swarm/domain';
 import type { CreatedTask, SubmittedTask } from './use-cases/submit-tasks';
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
@@ -36,6 +37,12 @@ export function presentTask(task: TaskWithDependencies | TaskWithAttempts): Task
     started_at: iso(task.startedAt),
     completed_at: iso(task.completedAt),
   };
+  if (task.parentTaskId !== null) view.parent_task_id = task.parentTaskId;
+  if (task.redundancy !== null) {
+    const spec = task.redundancy as unknown as RedundancySpec;
+    view.redundancy = { replicas: spec.replicas, algorithm: spec.algorithm, threshold: spec.threshold ?? null, match_field: spec.matchField, agents: spec.agents };
+    view.consensus = task.consensus ?? null;
+  }
   if ('attempts' in task) {
     view.attempts = task.attempts.map(
       (a): TaskAttemptView => ({

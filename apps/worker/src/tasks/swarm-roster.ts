@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@swarm/db';
-import { AgentTypeStats, DistributionAlgorithm, readStoredConfiguration } from '@swarm/domain';
+import { agentCapability, AgentTypeStats, DistributionAlgorithm, readStoredConfiguration } from '@swarm/domain';
 import { TaskDispatchStore } from '@swarm/messaging';
 
 export interface RosterAgent {
@@ -74,14 +74,17 @@ export class SwarmRosterCache {
         memberships: { where: { status: 'active' }, select: { agent: { select: { id: true, capabilities: true, maxConcurrency: true, status: true } } } },
       },
     });
+    // Each agent also has its own agent:<id> capability: tasks pinned to it (replicas of a
+    // redundant task) match nobody else.
+    const agents = swarm?.memberships.map((m) => ({ ...m.agent, capabilities: [...m.agent.capabilities, agentCapability(m.agent.id)] })) ?? [];
     const roster: SwarmRoster | null = swarm
       ? {
           swarmId: swarm.id,
           ownerId: swarm.ownerId,
           status: swarm.status,
           algorithm: readStoredConfiguration(swarm.configuration).distribution_algorithm,
-          agents: swarm.memberships.map((m) => m.agent).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-          byId: new Map(swarm.memberships.map((m) => [m.agent.id, m.agent])),
+          agents: agents.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+          byId: new Map(agents.map((a) => [a.id, a])),
         }
       : null;
     this.rosters.set(swarmId, { at: now, version, roster });

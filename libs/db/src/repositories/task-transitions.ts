@@ -97,6 +97,23 @@ export interface DependencySettlement {
   failed: FinishedTask[];
 }
 
+export interface RedundantParent {
+  id: string;
+  swarmId: string;
+  ownerId: string;
+  taskType: string;
+  redundancy: unknown;
+}
+
+export interface ReplicaRow {
+  id: string;
+  parentId: string;
+  status: TaskStatus;
+  requiredCapabilities: string[];
+  result: unknown;
+  error: string | null;
+}
+
 interface DependencyRow {
   task_id: string;
   depends_on_task_id: string;
@@ -280,7 +297,7 @@ export class TaskTransitions {
           updated_at = clock_timestamp()
         FROM i WHERE t.id = i.task_id AND t.fencing_token = i.fence AND t.status IN ('assigned', 'running')
         RETURNING ${FINISHED_COLUMNS}, i.result,
-          EXISTS (SELECT 1 FROM task_dependencies d WHERE d.depends_on_task_id = t.id) AS has_dependants
+          (t.parent_task_id IS NOT NULL OR EXISTS (SELECT 1 FROM task_dependencies d WHERE d.depends_on_task_id = t.id)) AS has_dependants
       ), done_attempts AS (
         UPDATE task_attempts ta SET status = 'completed', finished_at = d.completed_at, started_at = COALESCE(ta.started_at, d.started_at),
           result = d.result::jsonb
@@ -409,6 +426,54 @@ export class TaskTransitions {
       finished = rows.map(toFinished);
     }
     return { retried, finished };
+  }
+
+  /**
+   * Redundant parents (still undecided) of tasks that just became final, locked: two
+   * transactions finishing two replicas of one parent decide it one after the other.
+   */
+  async lockUndecidedParents(tx: Tx, childIds: string[]): Promise<RedundantParent[]> {
+    if (childIds.length === 0) return [];
+    return tx.$queryRaw<RedundantParent[]>`
+      SELECT p.id, p.swarm_id AS "swarmId", p.owner_id AS "ownerId", p.task_type AS "taskType", p.redundancy
+      FROM tasks p
+      WHERE p.id IN (SELECT DISTINCT c.parent_task_id FROM tasks c WHERE c.id = ANY(${childIds}::uuid[]) AND c.parent_task_id IS NOT NULL)
+        AND p.redundancy IS NOT NULL AND p.status = 'running'
+      ORDER BY p.id
+      FOR UPDATE OF p`;
+  }
+
+  async replicasOf(tx: Tx, parentIds: string[]): Promise<ReplicaRow[]> {
+    if (parentIds.length === 0) return [];
+    return tx.$queryRaw<ReplicaRow[]>`
+      SELECT id, parent_task_id AS "parentId", status::text AS status, required_capabilities AS "requiredCapabilities", result, error
+      FROM tasks WHERE parent_task_id = ANY(${parentIds}::uuid[]) ORDER BY created_at, id`;
+  }
+
+  /** Final state of a redundant parent, with the vote; only while it is still undecided. */
+  async decideParent(tx: Tx, parentId: string, outcome: { status: 'completed' | 'failed'; result: unknown; error: string | null; consensus: unknown }): Promise<FinishedTask | null> {
+    const rows = await tx.$queryRaw<FinishedRow[]>`
+      UPDATE tasks t SET status = ${outcome.status}::task_status, result = ${JSON.stringify(outcome.result ?? null)}::jsonb, error = ${outcome.error},
+        consensus = ${JSON.stringify(outcome.consensus)}::jsonb, completed_at = clock_timestamp(), progress = 100, updated_at = clock_timestamp()
+      WHERE t.id = ${parentId}::uuid AND t.status = 'running'
+      RETURNING ${FINISHED_COLUMNS}`;
+    return rows.length === 1 ? toFinished(rows[0]) : null;
+  }
+
+  /** Measured success rates of agents on a task type (the weighted vote's default weights). */
+  async successRates(tx: Tx, taskType: string, agentIds: string[]): Promise<Record<string, number>> {
+    if (agentIds.length === 0) return {};
+    const rows = await tx.$queryRaw<Array<{ agent_id: string; rate: number }>>`
+      SELECT agent_id, success_rate_ewma AS rate FROM agent_task_stats WHERE task_type = ${taskType} AND agent_id = ANY(${agentIds}::uuid[])`;
+    return Object.fromEntries(rows.map((r) => [r.agent_id, r.rate]));
+  }
+
+  /** Replicas still open under parents that just became final: they are no longer needed. */
+  async openReplicasOf(tx: Tx, parentIds: string[]): Promise<Array<{ id: string; ownerId: string }>> {
+    if (parentIds.length === 0) return [];
+    return tx.$queryRaw<Array<{ id: string; ownerId: string }>>`
+      SELECT c.id, c.owner_id AS "ownerId" FROM tasks c JOIN tasks p ON p.id = c.parent_task_id
+      WHERE c.parent_task_id = ANY(${parentIds}::uuid[]) AND p.redundancy IS NOT NULL AND c.status IN ('pending', 'queued', 'assigned', 'running')`;
   }
 
   /** Cancels tasks that are not final yet (any status). Returns those cancelled, with their attempt's agent. */

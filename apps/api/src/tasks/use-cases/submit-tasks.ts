@@ -18,6 +18,7 @@ import { EnqueueEntry, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { v7 as uuidv7 } from 'uuid';
 import type { Actor } from '../../auth/auth.decorators';
+import { SubmitRedundantTask } from './submit-redundant-task';
 
 /** A task's payload (and an agent's result) is kept in Postgres and sent over sockets: bounded. */
 export const TASK_PAYLOAD_MAX_BYTES = 256 * 1024;
@@ -90,11 +91,19 @@ export class SubmitTasks {
     private readonly tasks: TaskRepository,
     private readonly dispatch: TaskDispatchStore,
     private readonly metrics: Metrics,
+    private readonly redundant: SubmitRedundantTask,
   ) {}
 
   async execute(command: SubmitTasksCommand): Promise<SubmitTasksResult> {
     const ownerId = command.actor.principal.ownerId;
     const { swarmId } = command;
+    const redundant = command.tasks.filter((t) => t.redundancy !== undefined || t.consensus !== undefined);
+    if (redundant.length > 0) {
+      if (redundant.some((t) => t.redundancy === undefined)) throw new ValidationFailed('consensus applies to redundant tasks only: give redundancy too');
+      if (command.tasks.length > 1) throw new ValidationFailed('a redundant task is submitted on its own, not in a batch');
+      const { task, created } = await this.redundant.execute(ownerId, swarmId, command.tasks[0]);
+      return { tasks: [task], created: created ? 1 : 0 };
+    }
     const payloads = serialisePayloads(command.tasks);
     const keys = distinctKeys(command.tasks);
     const now = new Date();
