@@ -143,6 +143,25 @@ describe('redundant execution: n distinct agents, result decided by a vote', () 
     });
   });
 
+  it('moves a replica off an agent that is lost to a live agent that runs none of the others', async () => {
+    const swarmId = await swarm();
+    const team = [];
+    for (let i = 0; i < 4; i++) team.push(await agent(swarmId, () => ({ kind: 'result', delayMs: 800, result: 'same' })));
+    const res = await submit(swarmId, { task_type: 'vote', redundancy: 3, consensus: { algorithm: 'unanimous' } });
+    const chosen: string[] = res.body.redundancy.agents;
+    const spare = team.find((a) => !chosen.includes(a.id))!;
+    const lost = team.find((a) => a.id === chosen[0])!;
+    await waitUntil(() => expect(lost.scripted.assignments).toHaveLength(1));
+    lost.scripted.close();
+
+    const done = await final(swarmId, res.body.id);
+    expect(done).toMatchObject({ status: 'completed', result: 'same', consensus: { status: 'decided', algorithm: 'unanimous' } });
+    const voters = done.consensus.replicas.map((r: { agent_id: string }) => r.agent_id).sort();
+    expect(voters).toEqual([...chosen.slice(1), spare.id].sort());
+    expect(done.redundancy.agents).toContain(spare.id);
+    expect(done.redundancy.agents).not.toContain(lost.id);
+  });
+
   it('refuses what cannot work with a clear error', async () => {
     const swarmId = await swarm();
     await agent(swarmId, () => ({ kind: 'result' }));

@@ -11,6 +11,7 @@ import {
 } from '@swarm/domain';
 import { Type } from 'class-transformer';
 import {
+  IsDefined,
   IsIn,
   IsInt,
   IsObject,
@@ -22,6 +23,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { IsOmittable, NO_BRACKETS } from './validation';
@@ -86,13 +88,27 @@ export class CreateSwarmDto {
   @IsOptional() @IsString() @MaxLength(2000) @Matches(NO_BRACKETS, { message: 'description must not contain square brackets' })
   description?: string;
 
-  @ApiProperty({ enum: SWARM_TOPOLOGIES, example: 'mesh' })
+  @ApiPropertyOptional({ enum: SWARM_TOPOLOGIES, example: 'mesh', description: 'Required unless a template is named; wins over the template' })
+  @ValidateIf((dto: CreateSwarmDto) => dto.topology !== undefined || !namesTemplate(dto))
+  @IsDefined({ message: 'topology is required unless a template is named (template_id or template)' })
   @IsIn(SWARM_TOPOLOGIES, { message: `topology must be one of ${SWARM_TOPOLOGIES.join(', ')}` })
-  topology!: SwarmTopology;
+  topology?: SwarmTopology;
 
-  @ApiPropertyOptional({ type: SwarmConfigurationDto })
+  @ApiPropertyOptional({ format: 'uuid', description: 'Start from this topology template (system or yours)' })
+  @IsOmittable() @IsUUID('all', { message: 'template_id must be a UUID' })
+  template_id?: string;
+
+  @ApiPropertyOptional({ example: 'hierarchical', description: 'Start from the template with this name; yours wins over a system one' })
+  @IsOmittable() @IsString() @Length(1, 100)
+  template?: string;
+
+  @ApiPropertyOptional({ type: SwarmConfigurationDto, description: 'Settings given here override the template' })
   @IsOmittable() @IsObject() @ValidateNested() @Type(() => SwarmConfigurationDto)
   configuration?: SwarmConfigurationDto;
+}
+
+function namesTemplate(dto: CreateSwarmDto): boolean {
+  return dto.template_id !== undefined || dto.template !== undefined;
 }
 
 /** Partial update: fields left out keep their values; configuration settings merge. */
@@ -156,6 +172,8 @@ export class SwarmView {
   @ApiProperty({ type: SwarmConfigurationView }) configuration!: SwarmConfigurationView;
   @ApiProperty({ description: 'Agents currently members of the swarm' }) agent_count!: number;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) leader_agent_id!: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The template the swarm was created from; null once that template is deleted' })
+  topology_template_id!: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) created_at!: string;
   @ApiProperty({ type: String, format: 'date-time' }) updated_at!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) terminated_at!: string | null;

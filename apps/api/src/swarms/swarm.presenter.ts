@@ -12,6 +12,7 @@ export function presentSwarm(swarm: SwarmWithCounts): SwarmView {
     configuration: readStoredConfiguration(swarm.configuration),
     agent_count: swarm._count.memberships,
     leader_agent_id: swarm.leaderAgentId,
+    topology_template_id: swarm.topologyTemplateId,
     created_at: swarm.createdAt.toISOString(),
     updated_at: swarm.updatedAt.toISOString(),
     terminated_at: swarm.terminatedAt?.toISOString() ?? null,

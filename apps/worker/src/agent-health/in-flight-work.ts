@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Prisma, PrismaService, TaskTransitions } from '@swarm/db';
 import { TaskDispatchStore } from '@swarm/messaging';
-import { TaskEffects, TaskSettlement } from '@swarm/task-engine';
+import { ReplicaRebinding, TaskEffects, TaskSettlement } from '@swarm/task-engine';
 
 /**
  * The hand-back: when an agent is declared failed, the attempts it holds fail ("agent lost")
@@ -17,6 +17,7 @@ export class InFlightWork {
     private readonly transitions: TaskTransitions,
     private readonly settlement: TaskSettlement,
     private readonly dispatch: TaskDispatchStore,
+    private readonly replicas: ReplicaRebinding,
   ) {}
 
   /** Inside the transaction that marks the agent failed; call `apply` after it commits. */
@@ -27,6 +28,8 @@ export class InFlightWork {
       held.map((task) => ({ task, error: `agent lost: ${reason}`, retryable: true, kind: 'failed' as const, immediate: true })),
       effects,
     );
+    const swarmIds = (await tx.swarmMembership.findMany({ where: { agentId, status: 'active' }, select: { swarmId: true } })).map((m) => m.swarmId);
+    await this.replicas.rebind(tx, agentId, swarmIds, effects);
     return held.length;
   }
 

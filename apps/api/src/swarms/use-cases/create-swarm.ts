@@ -1,14 +1,37 @@
 import { Injectable } from '@nestjs/common';
-import { HistoryRepository, PrismaService, SwarmRepository, SwarmWithCounts, uniqueViolationTarget } from '@swarm/db';
+import {
+  HistoryRepository,
+  Prisma,
+  PrismaService,
+  SwarmRepository,
+  SwarmWithCounts,
+  TopologyTemplate,
+  TopologyTemplateReference,
+  TopologyTemplateRepository,
+  uniqueViolationTarget,
+} from '@swarm/db';
 import { SwarmEventBroadcaster } from '@swarm/messaging';
-import { Conflict, resolveSwarmConfiguration, SwarmConfigurationInput, SwarmEventType, SwarmTopology } from '@swarm/domain';
+import {
+  Conflict,
+  NotFound,
+  resolveSwarmConfiguration,
+  SwarmConfigurationInput,
+  SwarmEventType,
+  SwarmTopology,
+  ValidationFailed,
+} from '@swarm/domain';
 import type { Actor } from '../../auth/auth.decorators';
+import { readTemplateSettings, swarmConfigurationFromTemplate } from '../../topology-templates/template-configuration';
 
 export interface CreateSwarmCommand {
   actor: Actor;
   name: string;
   description?: string;
-  topology: SwarmTopology;
+  /** Required unless a template is named; an explicit topology wins over the template's. */
+  topology?: SwarmTopology;
+  template_id?: string;
+  template?: string;
+  /** Overrides the template's settings, which override the defaults. */
   configuration?: SwarmConfigurationInput;
 }
 
@@ -17,34 +40,47 @@ export class CreateSwarm {
   constructor(
     private readonly prisma: PrismaService,
     private readonly swarms: SwarmRepository,
+    private readonly templates: TopologyTemplateRepository,
     private readonly history: HistoryRepository,
     private readonly broadcaster: SwarmEventBroadcaster,
   ) {}
 
   async execute(command: CreateSwarmCommand): Promise<SwarmWithCounts> {
     const { principal, requestId } = command.actor;
-    const configuration = resolveSwarmConfiguration(command.configuration);
+    const ownerId = principal.ownerId;
+    const reference = templateReference(command);
+    // Without a template the configuration can be refused before any database work.
+    if (!reference) resolveSwarmConfiguration(command.configuration);
     try {
       const { swarm, event } = await this.prisma.$transaction(async (tx) => {
-        const swarm = await this.swarms.create(tx, principal.ownerId, {
+        const template = reference ? await this.templateFor(tx, ownerId, reference) : null;
+        const topology = command.topology ?? template?.topology;
+        if (!topology) throw new ValidationFailed('topology is required unless a template is named (template_id or template)');
+        const configuration = template
+          ? swarmConfigurationFromTemplate(readTemplateSettings(template.configuration), command.configuration)
+          : resolveSwarmConfiguration(command.configuration);
+
+        const swarm = await this.swarms.create(tx, ownerId, {
           name: command.name,
           description: command.description ?? null,
-          topology: command.topology,
+          topology,
           configuration: { ...configuration },
+          topologyTemplateId: template?.id ?? null,
         });
         const event = await this.history.appendSwarmEvent(tx, {
           swarmId: swarm.id,
-          ownerId: principal.ownerId,
+          ownerId,
           type: SwarmEventType.Created,
           data: { name: swarm.name, topology: swarm.topology },
         });
+        const details: Prisma.InputJsonObject = { name: swarm.name, topology: swarm.topology, configuration: { ...configuration } };
         await this.history.audit(tx, {
-          ownerId: principal.ownerId,
+          ownerId,
           actorKeyId: principal.keyId,
           action: 'swarm.create',
           resourceType: 'swarm',
           resourceId: swarm.id,
-          details: { name: swarm.name, topology: swarm.topology, configuration: { ...configuration } },
+          details: template ? { ...details, topology_template_id: template.id, topology_template: template.name } : details,
           requestId,
         });
         return { swarm, event };
@@ -56,4 +92,20 @@ export class CreateSwarm {
       throw error;
     }
   }
+
+  /** System templates and the caller's own are usable; another owner's reads as absent. */
+  private async templateFor(tx: Prisma.TransactionClient, ownerId: string, reference: TopologyTemplateReference): Promise<TopologyTemplate> {
+    const template = await this.templates.lockForUse(tx, ownerId, reference);
+    if (!template) throw new NotFound('topology template', 'id' in reference ? reference.id : `"${reference.name}"`);
+    return template;
+  }
+}
+
+function templateReference(command: CreateSwarmCommand): TopologyTemplateReference | null {
+  if (command.template_id !== undefined && command.template !== undefined) {
+    throw new ValidationFailed('name the template either by template_id or by template, not both');
+  }
+  if (command.template_id !== undefined) return { id: command.template_id };
+  if (command.template !== undefined) return { name: command.template };
+  return null;
 }

@@ -1,0 +1,90 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Prisma, QueueableTask, RawSql } from '@swarm/db';
+import { agentCapability, chooseReplicaAgents, Conflict, normaliseCapabilities, RedundancySpec } from '@swarm/domain';
+import { TaskEffects } from './task-settlement';
+
+interface PinnedReplica {
+  id: string;
+  swarm_id: string;
+  task_type: string;
+  priority: number;
+  required_capabilities: string[];
+  queued_at: Date;
+  available_at: Date | null;
+  parent_id: string;
+  redundancy: RedundancySpec;
+}
+
+/**
+ * A replica of a redundant task is pinned to one agent. When that agent is lost, its replicas
+ * still waiting (queued again after the loss, or never started) move to another live agent of
+ * the swarm that runs none of the task's replicas, so the vote still gets its n results.
+ */
+@Injectable()
+export class ReplicaRebinding {
+  private readonly logger = new Logger(ReplicaRebinding.name);
+
+  /** In the transaction that declared the agent lost, after its attempts were handed back. */
+  async rebind(tx: RawSql, lostAgentId: string, swarmIds: string[], effects: TaskEffects): Promise<number> {
+    if (swarmIds.length === 0) return 0;
+    const pin = agentCapability(lostAgentId);
+    const replicas = await tx.$queryRaw<PinnedReplica[]>`
+      SELECT c.id, c.swarm_id, c.task_type, c.priority, c.required_capabilities, c.queued_at, c.available_at, p.id AS parent_id, p.redundancy
+      FROM tasks p JOIN tasks c ON c.parent_task_id = p.id
+      WHERE p.swarm_id = ANY(${swarmIds}::uuid[]) AND p.status = 'running' AND p.redundancy IS NOT NULL
+        AND c.status IN ('pending', 'queued') AND ${pin} = ANY(c.required_capabilities)
+      ORDER BY p.id, c.id
+      FOR UPDATE OF p, c`;
+    let moved = 0;
+    for (const replica of replicas) {
+      const required = replica.required_capabilities.filter((c) => c !== pin);
+      const taken = new Set(replica.redundancy.agents);
+      const candidates = (await this.liveMembers(tx, replica.swarm_id)).filter((c) => c.agentId !== lostAgentId && !taken.has(c.agentId));
+      let chosen: string;
+      try {
+        [chosen] = chooseReplicaAgents(candidates, required, 1);
+      } catch (error) {
+        if (!(error instanceof Conflict)) throw error;
+        this.logger.warn({ taskId: replica.id, lostAgentId }, 'no other live agent can take this replica; it waits for its agent');
+        continue;
+      }
+      const capabilities = normaliseCapabilities([...required, agentCapability(chosen)]);
+      const agents = replica.redundancy.agents.map((id) => (id === lostAgentId ? chosen : id));
+      await tx.$executeRaw`UPDATE tasks SET required_capabilities = ${capabilities}::text[], wait_reason = NULL, updated_at = clock_timestamp() WHERE id = ${replica.id}::uuid`;
+      await tx.$executeRaw`UPDATE tasks SET redundancy = jsonb_set(redundancy, '{agents}', ${JSON.stringify(agents)}::jsonb), updated_at = clock_timestamp() WHERE id = ${replica.parent_id}::uuid`;
+      replica.redundancy.agents = agents;
+      // Re-queued by this very transaction (its attempt was lost): correct the entry in hand;
+      // queued before: move it from the lost agent's requirement class to the new one.
+      const pending = effects.queue.find((t) => t.id === replica.id);
+      if (pending) pending.requiredCapabilities = capabilities;
+      else {
+        effects.forgetTask(replica.swarm_id, replica.id);
+        effects.queue.push(toQueueable(replica, capabilities));
+      }
+      effects.signal.add(replica.swarm_id);
+      moved++;
+      this.logger.log({ taskId: replica.id, parentId: replica.parent_id, from: lostAgentId, to: chosen }, 'replica moved to another agent');
+    }
+    return moved;
+  }
+
+  private liveMembers(tx: RawSql, swarmId: string) {
+    return tx.$queryRaw<Array<{ agentId: string; capabilities: string[]; load: number }>>(Prisma.sql`
+      SELECT a.id AS "agentId", a.capabilities,
+        (SELECT count(*)::int FROM tasks t WHERE t.assigned_agent_id = a.id AND t.status IN ('assigned', 'running')) AS load
+      FROM swarm_memberships m JOIN agents a ON a.id = m.agent_id
+      WHERE m.swarm_id = ${swarmId}::uuid AND m.status = 'active' AND a.status IN ('idle', 'busy') AND a.max_concurrency > 0`);
+  }
+}
+
+function toQueueable(replica: PinnedReplica, capabilities: string[]): QueueableTask {
+  return {
+    id: replica.id,
+    swarmId: replica.swarm_id,
+    taskType: replica.task_type,
+    priority: replica.priority,
+    requiredCapabilities: capabilities,
+    queuedAt: replica.queued_at,
+    availableAt: replica.available_at,
+  };
+}
