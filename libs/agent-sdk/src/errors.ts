@@ -129,3 +129,16 @@ export class MessageRefusedError extends Error {
     if (error.rule) this.rule = error.rule;
   }
 }
+
+/** The coordinator refused a delegation: the topology gives this agent nobody to hand work to, or a subtask was malformed. */
+export class DelegationRefusedError extends Error {
+  readonly code: AckError['code'];
+  readonly rule?: string;
+
+  constructor(error: AckError) {
+    super(`delegation refused (${error.code}${error.rule ? `, ${error.rule}` : ''}): ${error.message}`);
+    this.name = 'DelegationRefusedError';
+    this.code = error.code;
+    if (error.rule) this.rule = error.rule;
+  }
+}

@@ -1,3 +1,5 @@
+import type { SubtaskOutcome, SubtaskSpec } from './contract';
+
 /**
  * What an agent program registers to do work. The coordinator pushes attempts of tasks over
  * the socket (task.assign); the client acknowledges each, runs it through the handler
@@ -43,6 +45,14 @@ export interface TaskContext extends TaskAttemptInfo {
    * gets through). Never blocks and never throws.
    */
   progress(percent: number, message?: string): void;
+  /**
+   * Splits this task into subtasks for the agents the swarm's topology lets this one hand work
+   * to (hierarchical: its children; star: the coordinator's workers; mesh: any peer; ring: its
+   * neighbours) and resolves with every subtask's outcome, in order, once all are final. Safe
+   * across reconnects and retries: delegating the same task again returns the same subtasks.
+   * Rejects with DelegationRefusedError when the topology (or the request) does not allow it.
+   */
+  delegate(subtasks: SubtaskSpec[]): Promise<SubtaskOutcome[]>;
 }
 
 /**

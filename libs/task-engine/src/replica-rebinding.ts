@@ -16,7 +16,7 @@ interface PinnedReplica {
 }
 
 /**
- * A replica of a redundant task is pinned to one agent. When that agent is lost, its replicas
+ * Subtasks pinned to an agent that is lost. A replica of a redundant task is pinned to one agent. When that agent is lost, its replicas
  * still waiting (queued again after the loss, or never started) move to another live agent of
  * the swarm that runs none of the task's replicas, so the vote still gets its n results.
  */
@@ -65,7 +65,28 @@ export class ReplicaRebinding {
       moved++;
       this.logger.log({ taskId: replica.id, parentId: replica.parent_id, from: lostAgentId, to: chosen }, 'replica moved to another agent');
     }
-    return moved;
+    return moved + (await this.unpinDelegated(tx, pin, swarmIds, effects));
+  }
+
+  /** Delegated subtasks pinned to the lost agent: any capable agent of the swarm may finish them. */
+  private async unpinDelegated(tx: RawSql, pin: string, swarmIds: string[], effects: TaskEffects): Promise<number> {
+    const rows = await tx.$queryRaw<Array<Omit<PinnedReplica, 'parent_id' | 'redundancy'>>>`
+      UPDATE tasks c SET required_capabilities = array_remove(c.required_capabilities, ${pin}), wait_reason = NULL, updated_at = clock_timestamp()
+      FROM tasks p
+      WHERE p.id = c.parent_task_id AND p.swarm_id = ANY(${swarmIds}::uuid[]) AND p.redundancy IS NULL AND p.status IN ('assigned', 'running')
+        AND c.status IN ('pending', 'queued') AND ${pin} = ANY(c.required_capabilities)
+      RETURNING c.id, c.swarm_id, c.task_type, c.priority, c.required_capabilities, c.queued_at, c.available_at`;
+    for (const row of rows) {
+      const pending = effects.queue.find((t) => t.id === row.id);
+      if (pending) pending.requiredCapabilities = row.required_capabilities;
+      else {
+        effects.forgetTask(row.swarm_id, row.id);
+        effects.queue.push({ id: row.id, swarmId: row.swarm_id, taskType: row.task_type, priority: row.priority, requiredCapabilities: row.required_capabilities, queuedAt: row.queued_at, availableAt: row.available_at });
+      }
+      effects.signal.add(row.swarm_id);
+    }
+    if (rows.length > 0) this.logger.log({ pin, subtasks: rows.length }, 'delegated subtasks of a lost agent unpinned');
+    return rows.length;
   }
 
   private liveMembers(tx: RawSql, swarmId: string) {

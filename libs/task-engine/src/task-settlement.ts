@@ -4,6 +4,7 @@ import { AttemptEnding } from '@swarm/db';
 import { decideAfterFailure, decideReplicas, evaluateDependencies, pinnedAgentOf, RedundancySpec, requirementClass, retryDelayMs } from '@swarm/domain';
 import { AgentSocketCommands, InFlightEntry, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
+import type { SubtaskFinishedPayload } from '@swarm/contracts';
 
 /** How fast an agent's per task-type averages follow new outcomes (weight of the newest one). */
 export const STATS_SMOOTHING = 0.2;
@@ -25,6 +26,8 @@ export class TaskEffects {
   readonly retried: Array<{ task: QueueableTask; ownerId: string; agentId: string | null; error: string }> = [];
   readonly attempts: Array<{ agentId: string; taskType: string; outcome: AttemptOutcome; executionMs: number | null }> = [];
   readonly signal = new Set<string>();
+  /** Delegated subtasks that finished, for the agents that delegated them. */
+  readonly subtaskNotices: Array<{ agentId: string; payload: SubtaskFinishedPayload }> = [];
   events: Array<{ id: bigint; swarmId: string; type: string; agentId: string | null; taskId: string; data: Record<string, unknown>; createdAt: Date }> = [];
 
   forgetTask(swarmId: string, taskId: string): void {
@@ -149,6 +152,12 @@ export class TaskSettlement {
     if (final.length === 0) return [];
     const finalIds = final.map((t) => t.id);
     const made: FinishedTask[] = [];
+    for (const done of await this.transitions.delegatorsOf(tx, finalIds)) {
+      effects.subtaskNotices.push({
+        agentId: done.delegatorId,
+        payload: { parent_task_id: done.parentId, task_id: done.taskId, agent_id: pinnedAgentOf(done.requiredCapabilities), status: done.status, result: done.result ?? null, error: done.error },
+      });
+    }
     const parents = await this.transitions.lockUndecidedParents(tx, finalIds);
     if (parents.length > 0) {
       const replicas = await this.transitions.replicasOf(tx, parents.map((p) => p.id));
@@ -269,6 +278,7 @@ export class TaskSettlement {
     for (const notice of effects.cancelNotices) {
       this.sockets.cancelTask(notice.agentId, { task_id: notice.taskId, fencing_token: notice.fencingToken.toString(), reason: notice.reason });
     }
+    for (const notice of effects.subtaskNotices) this.sockets.subtaskFinished(notice.agentId, notice.payload);
     this.broadcaster.broadcast(effects.events);
     for (const task of effects.finished) {
       this.metrics.tasksFinished.inc({ outcome: task.status });

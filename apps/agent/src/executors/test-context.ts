@@ -13,6 +13,7 @@ export function contextFor(taskId: string, signal: AbortSignal = new AbortContro
     priority: 5,
     timeoutMs: 60_000,
     progress: (percent, message) => void progress.push([percent, message]),
+    delegate: () => Promise.reject(new Error('executor tests run without a coordinator: nothing to delegate to')),
   };
   return { context, progress };
 }

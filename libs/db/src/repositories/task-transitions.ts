@@ -105,6 +105,16 @@ export interface RedundantParent {
   redundancy: unknown;
 }
 
+export interface FinishedSubtask {
+  taskId: string;
+  parentId: string;
+  delegatorId: string;
+  status: TaskStatus;
+  result: unknown;
+  error: string | null;
+  requiredCapabilities: string[];
+}
+
 export interface ReplicaRow {
   id: string;
   parentId: string;
@@ -468,12 +478,22 @@ export class TaskTransitions {
     return Object.fromEntries(rows.map((r) => [r.agent_id, r.rate]));
   }
 
-  /** Replicas still open under parents that just became final: they are no longer needed. */
+  /** Delegated subtasks that just became final, with the agent holding their parent now. */
+  async delegatorsOf(tx: Tx, childIds: string[]): Promise<FinishedSubtask[]> {
+    if (childIds.length === 0) return [];
+    return tx.$queryRaw<FinishedSubtask[]>`
+      SELECT c.id AS "taskId", p.id AS "parentId", p.assigned_agent_id AS "delegatorId", c.status::text AS status, c.result, c.error,
+             c.required_capabilities AS "requiredCapabilities"
+      FROM tasks c JOIN tasks p ON p.id = c.parent_task_id
+      WHERE c.id = ANY(${childIds}::uuid[]) AND p.redundancy IS NULL AND p.status IN ('assigned', 'running') AND p.assigned_agent_id IS NOT NULL`;
+  }
+
+  /** Subtasks (replicas, delegated parts) still open under parents that just became final: no longer needed. */
   async openReplicasOf(tx: Tx, parentIds: string[]): Promise<Array<{ id: string; ownerId: string }>> {
     if (parentIds.length === 0) return [];
     return tx.$queryRaw<Array<{ id: string; ownerId: string }>>`
       SELECT c.id, c.owner_id AS "ownerId" FROM tasks c JOIN tasks p ON p.id = c.parent_task_id
-      WHERE c.parent_task_id = ANY(${parentIds}::uuid[]) AND p.redundancy IS NOT NULL AND c.status IN ('pending', 'queued', 'assigned', 'running')`;
+      WHERE c.parent_task_id = ANY(${parentIds}::uuid[]) AND c.status IN ('pending', 'queued', 'assigned', 'running')`;
   }
 
   /** Cancels tasks that are not final yet (any status). Returns those cancelled, with their attempt's agent. */
