@@ -1,5 +1,5 @@
-import type { SwarmMessageDelivery, SwarmTopologyPayload } from '@swarm/contracts';
-import { ScriptedAgent } from './support/scripted-agent';
+import type { SwarmMessageDelivery, SwarmTopologyPayload, TaskAssignPayload } from '@swarm/contracts';
+import { ScriptedAgent, ScriptedBehaviour } from './support/scripted-agent';
 import { connectOperator, EventRecorder, request } from './support/sockets';
 import { eventually, startTestStack, TestStack } from './support/test-stack';
 
@@ -52,7 +52,7 @@ describe('topologies: roles, routing, repair, live changes', () => {
   }
 
   /** Joins and connects `count` agents one after the other, so join order is a1, a2, ... */
-  async function join(swarmId: string, count: number, priorities: number[] = []): Promise<Member[]> {
+  async function join(swarmId: string, count: number, priorities: number[] = [], behave?: (name: string) => (task: TaskAssignPayload) => ScriptedBehaviour): Promise<Member[]> {
     const joined: Member[] = [];
     for (let i = 0; i < count; i++) {
       const name = `a${members.length + 1}`;
@@ -61,7 +61,7 @@ describe('topologies: roles, routing, repair, live changes', () => {
         body: { name, agent_type: 'test', capabilities: ['echo'], max_concurrency: 4, priority: priorities[i] ?? 0 },
       });
       expect(res.status).toBe(201);
-      const agent = await ScriptedAgent.connect(stack.baseUrl, res.body.token, () => ({ kind: 'result', delayMs: 20 }));
+      const agent = await ScriptedAgent.connect(stack.baseUrl, res.body.token, behave?.(name) ?? (() => ({ kind: 'result', delayMs: 20 })));
       const member: Member = { id: res.body.id, name, agent, inbox: [], placements: [] };
       agent.socket.on('swarm.message', (message) => member.inbox.push(message));
       agent.socket.on('swarm.topology', (placement) => member.placements.push(placement));
@@ -180,6 +180,36 @@ describe('topologies: roles, routing, repair, live changes', () => {
     expect(changed.data.changes).toEqual(expect.arrayContaining([expect.objectContaining({ agent_id: a1.id, neighbours: { added: [a3.id], removed: [a2.id] } })]));
     // a3 was told its new neighbours.
     await waitUntil(() => expect(a3.placements.at(-1)).toMatchObject({ swarm_id: swarmId, topology: 'ring', neighbours: [a1.id, a4.id].sort() }));
+  });
+
+  it('ring pipeline: the task travels the ring in order from the leader, each output the next input, skipping a member that is down', async () => {
+    const swarmId = await swarm('ring');
+    const stamp = (name: string) => (task: TaskAssignPayload): ScriptedBehaviour => ({ kind: 'result', result: { trail: [...(task.payload as { trail: string[] }).trail, name] } });
+    const [a1, a2, a3, a4] = await join(swarmId, 4, [10, 0, 0, 0], stamp);
+    await topologyWhere(swarmId, (t) => expect(t.leader_id).toBe(a1.id));
+    const res = await stack.http.post(`/swarms/${swarmId}/tasks`, { key, body: { task_type: 'stamp', payload: { trail: [] }, pipeline: true } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'running', pipeline: { path: [a1.id, a2.id, a3.id, a4.id] } });
+    let done: any;
+    await waitUntil(async () => {
+      done = (await stack.http.get(`/swarms/${swarmId}/tasks/${res.body.id}`, { key })).body;
+      expect(done.status).toBe('completed');
+    });
+    expect(done.result).toEqual({ trail: ['a1', 'a2', 'a3', 'a4'] });
+    expect(done.pipeline.stages.map((s: { agent_id: string; status: string }) => [s.agent_id, s.status])).toEqual([a1, a2, a3, a4].map((m) => [m.id, 'completed']));
+
+    a3.agent.close();
+    await topologyWhere(swarmId, (t) => expect(t.nodes.find((n) => n.agent_id === a3.id)?.status).toBe('unhealthy'));
+    const skipping = await stack.http.post(`/swarms/${swarmId}/tasks`, { key, body: { task_type: 'stamp', payload: { trail: ['start'] }, pipeline: true } });
+    await waitUntil(async () => {
+      const t = (await stack.http.get(`/swarms/${swarmId}/tasks/${skipping.body.id}`, { key })).body;
+      expect(t).toMatchObject({ status: 'completed', result: { trail: ['start', 'a1', 'a2', 'a4'] } });
+    });
+
+    const mesh = await swarm('mesh');
+    const refused = await stack.http.post(`/swarms/${mesh}/tasks`, { key, body: { task_type: 'stamp', pipeline: true } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toMatch(/a pipeline travels a ring; swarm .* is a mesh/);
   });
 
   it('hierarchical: coordinator, supervisors and workers by the configured ratio; messages only between parent and child', async () => {

@@ -17,7 +17,7 @@ import {
 /** Every problem as a "path: message" line, worded and ordered as the REST ValidationPipe does. */
 export type TaskSubmissionCheck = { ok: true; tasks: SubmitTaskDto[] } | { ok: false; problems: string[] };
 
-const TASK_FIELDS = new Set(['task_type', 'payload', 'priority', 'required_capabilities', 'depends_on', 'dependency_type', 'max_attempts', 'timeout_ms', 'idempotency_key', 'ref', 'redundancy', 'consensus']);
+const TASK_FIELDS = new Set(['task_type', 'payload', 'priority', 'required_capabilities', 'depends_on', 'dependency_type', 'max_attempts', 'timeout_ms', 'idempotency_key', 'ref', 'redundancy', 'consensus', 'pipeline']);
 /**
  * Keys the class-transformer step before class-validator never copied (they name members of
  * Object.prototype), so they were neither used nor reported as unknown: still ignored.
@@ -92,10 +92,6 @@ function checkTask(task: Record<string, unknown>, parent: string, problems: stri
   if (task.max_attempts !== undefined) checkInteger(task.max_attempts, 'max_attempts', TASK_MAX_ATTEMPTS, M.maxAttempts, at, problems);
   if (task.timeout_ms !== undefined) checkInteger(task.timeout_ms, 'timeout_ms', TASK_TIMEOUT_MS, M.timeoutMs, at, problems);
 
-  if (task.redundancy !== undefined) checkInteger(task.redundancy, 'redundancy', { min: 2, max: 10 }, M.redundancy, at, problems);
-  const consensus = task.consensus;
-  if (consensus !== undefined && (typeof consensus !== 'object' || consensus === null || Array.isArray(consensus))) problems.push(`${at}consensus: ${M.consensus}`);
-
   const key = task.idempotency_key;
   if (key !== undefined) {
     if (!(typeof key === 'string' && hasLength(key, TASK_IDEMPOTENCY_KEY_LENGTH.min, TASK_IDEMPOTENCY_KEY_LENGTH.max))) {
@@ -103,6 +99,12 @@ function checkTask(task: Record<string, unknown>, parent: string, problems: stri
     }
     if (typeof key !== 'string') problems.push(`${at}idempotency_key: idempotency_key must be a string`);
   }
+
+  if (task.redundancy !== undefined) checkInteger(task.redundancy, 'redundancy', { min: 2, max: 10 }, M.redundancy, at, problems);
+  const consensus = task.consensus;
+  if (consensus !== undefined && (typeof consensus !== 'object' || consensus === null || Array.isArray(consensus))) problems.push(`${at}consensus: ${M.consensus}`);
+
+  if (task.pipeline !== undefined && typeof task.pipeline !== 'boolean') problems.push(`${at}pipeline: ${M.pipeline}`);
 
   const ref = task.ref;
   if (ref !== undefined) {

@@ -7,6 +7,7 @@ import {
   IsArray,
   IsDefined,
   IsIn,
+  IsBoolean,
   IsInt,
   IsObject,
   IsOptional,
@@ -48,6 +49,7 @@ export const TASK_SUBMISSION_MESSAGES = {
   batchMax: `a batch holds at most ${TASK_BATCH_MAX} tasks`,
   redundancy: 'redundancy must be an integer',
   consensus: 'consensus must be an object',
+  pipeline: 'pipeline must be a boolean value',
 } as const;
 const M = TASK_SUBMISSION_MESSAGES;
 
@@ -104,6 +106,10 @@ export class SubmitTaskDto {
   })
   @IsOmittable() @IsObject({ message: M.consensus })
   consensus?: { algorithm?: string; threshold?: number; match_field?: string };
+
+  @ApiPropertyOptional({ description: 'Ring swarms: the task travels the ring from the leader, each live member once, each output the next one\'s payload; the last output is the result' })
+  @IsOmittable() @IsBoolean({ message: M.pipeline })
+  pipeline?: boolean;
 
   @ApiPropertyOptional({ example: 'fetch', description: 'A name other tasks of the same batch use in depends_on' })
   @IsOmittable() @IsString() @Matches(TASK_REF_PATTERN, { message: M.ref })
@@ -188,6 +194,7 @@ export class TaskView {
     description: 'Redundant tasks only, once decided: the vote (status, reason, confidence, groups of agreeing agents) and every replica with its agent, status and result',
   })
   consensus?: unknown;
+  @ApiPropertyOptional({ description: 'Pipelines only: {path (ring order), stages: [{agent_id, task_id, status}]}' }) pipeline?: unknown;
 }
 
 export class TaskBatchView {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Prisma, QueueableTask, RawSql } from '@swarm/db';
-import { agentCapability, chooseReplicaAgents, Conflict, normaliseCapabilities, RedundancySpec } from '@swarm/domain';
+import { agentCapability, chooseReplicaAgents, Conflict, nextPipelineAgent, normaliseCapabilities, PipelineSpec, RedundancySpec } from '@swarm/domain';
 import { TaskEffects } from './task-settlement';
 
 interface PinnedReplica {
@@ -65,7 +65,43 @@ export class ReplicaRebinding {
       moved++;
       this.logger.log({ taskId: replica.id, parentId: replica.parent_id, from: lostAgentId, to: chosen }, 'replica moved to another agent');
     }
-    return moved + (await this.unpinDelegated(tx, pin, swarmIds, effects));
+    return moved + (await this.unpinDelegated(tx, pin, swarmIds, effects)) + (await this.repinPipelineStages(tx, lostAgentId, swarmIds, effects));
+  }
+
+  /** A ring pipeline's waiting stage skips the lost member: the next live one round the ring takes it. */
+  private async repinPipelineStages(tx: RawSql, lostAgentId: string, swarmIds: string[], effects: TaskEffects): Promise<number> {
+    const pin = agentCapability(lostAgentId);
+    const stages = await tx.$queryRaw<Array<Omit<PinnedReplica, 'redundancy'> & { pipeline: PipelineSpec; parent_capabilities: string[] }>>`
+      SELECT c.id, c.swarm_id, c.task_type, c.priority, c.required_capabilities, c.queued_at, c.available_at, p.id AS parent_id, p.pipeline,
+             p.required_capabilities AS parent_capabilities
+      FROM tasks p JOIN tasks c ON c.parent_task_id = p.id
+      WHERE p.swarm_id = ANY(${swarmIds}::uuid[]) AND p.status = 'running' AND p.pipeline IS NOT NULL
+        AND c.status IN ('pending', 'queued') AND ${pin} = ANY(c.required_capabilities)
+      ORDER BY p.id
+      FOR UPDATE OF p, c`;
+    let moved = 0;
+    for (const stage of stages) {
+      const live = new Set((await this.liveMembers(tx, stage.swarm_id)).filter((m) => stage.parent_capabilities.every((c) => m.capabilities.includes(c))).map((m) => m.agentId));
+      live.delete(lostAgentId);
+      const current = stage.pipeline.stages.at(-1)!;
+      // Counted as visited so the search starts after it, then given to whoever comes next.
+      const next = nextPipelineAgent(stage.pipeline, (id) => live.has(id));
+      if (next === null) continue;
+      current.agent_id = next;
+      const capabilities = normaliseCapabilities([...stage.parent_capabilities, agentCapability(next)]);
+      await tx.$executeRaw`UPDATE tasks SET required_capabilities = ${capabilities}::text[], wait_reason = NULL, updated_at = clock_timestamp() WHERE id = ${stage.id}::uuid`;
+      await tx.$executeRaw`UPDATE tasks SET pipeline = ${JSON.stringify(stage.pipeline)}::jsonb, updated_at = clock_timestamp() WHERE id = ${stage.parent_id}::uuid`;
+      const pending = effects.queue.find((t) => t.id === stage.id);
+      if (pending) pending.requiredCapabilities = capabilities;
+      else {
+        effects.forgetTask(stage.swarm_id, stage.id);
+        effects.queue.push(toQueueable(stage as unknown as PinnedReplica, capabilities));
+      }
+      effects.signal.add(stage.swarm_id);
+      moved++;
+      this.logger.log({ taskId: stage.id, pipelineId: stage.parent_id, from: lostAgentId, to: next }, 'pipeline stage skipped a lost member');
+    }
+    return moved;
   }
 
   /** Delegated subtasks pinned to the lost agent: any capable agent of the swarm may finish them. */
@@ -73,7 +109,7 @@ export class ReplicaRebinding {
     const rows = await tx.$queryRaw<Array<Omit<PinnedReplica, 'parent_id' | 'redundancy'>>>`
       UPDATE tasks c SET required_capabilities = array_remove(c.required_capabilities, ${pin}), wait_reason = NULL, updated_at = clock_timestamp()
       FROM tasks p
-      WHERE p.id = c.parent_task_id AND p.swarm_id = ANY(${swarmIds}::uuid[]) AND p.redundancy IS NULL AND p.status IN ('assigned', 'running')
+      WHERE p.id = c.parent_task_id AND p.swarm_id = ANY(${swarmIds}::uuid[]) AND p.redundancy IS NULL AND p.pipeline IS NULL AND p.status IN ('assigned', 'running')
         AND c.status IN ('pending', 'queued') AND ${pin} = ANY(c.required_capabilities)
       RETURNING c.id, c.swarm_id, c.task_type, c.priority, c.required_capabilities, c.queued_at, c.available_at`;
     for (const row of rows) {

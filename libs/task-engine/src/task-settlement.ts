@@ -1,7 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FinishedTask, LockedInFlight, QueueableTask, RawSql, TaskTransitions } from '@swarm/db';
 import { AttemptEnding } from '@swarm/db';
-import { decideAfterFailure, decideReplicas, evaluateDependencies, pinnedAgentOf, RedundancySpec, requirementClass, retryDelayMs } from '@swarm/domain';
+import {
+  agentCapability,
+  decideAfterFailure,
+  decideReplicas,
+  evaluateDependencies,
+  nextPipelineAgent,
+  normaliseCapabilities,
+  pinnedAgentOf,
+  PipelineSpec,
+  RedundancySpec,
+  requirementClass,
+  retryDelayMs,
+} from '@swarm/domain';
+import { v7 as uuidv7 } from 'uuid';
 import { AgentSocketCommands, InFlightEntry, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import type { SubtaskFinishedPayload } from '@swarm/contracts';
@@ -10,6 +23,8 @@ import type { SubtaskFinishedPayload } from '@swarm/contracts';
 export const STATS_SMOOTHING = 0.2;
 
 export type AttemptOutcome = 'completed' | 'failed' | 'timed_out';
+
+const FINAL_STAGE: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
 
 /**
  * What a transaction changed that Redis, agents and operators must hear about. Collected while
@@ -148,6 +163,48 @@ export class TaskSettlement {
    * parent then finishes like any task, dependants included). A parent that is final (decided,
    * or cancelled by its owner) cancels its replicas still open. Returns the tasks this made final.
    */
+  /**
+   * A pipeline stage just finished: its output goes to the next live member round the ring, or,
+   * once every member has had it, becomes the pipeline's result. A stage that failed for good
+   * fails the pipeline.
+   */
+  private async advancePipelines(tx: RawSql, finalIds: string[], effects: TaskEffects): Promise<FinishedTask[]> {
+    const made: FinishedTask[] = [];
+    for (const step of await this.transitions.lockRunningPipelines(tx, finalIds)) {
+      const spec = step.pipeline as PipelineSpec;
+      const stage = spec.stages.find((s) => s.task_id === step.stageId);
+      if (!stage || FINAL_STAGE.has(stage.status)) continue;
+      stage.status = step.stageStatus;
+      if (step.stageStatus !== 'completed') {
+        const failed = await this.transitions.finishPipeline(tx, step.id, {
+          status: 'failed',
+          result: null,
+          error: `pipeline stage ${spec.stages.length} on agent ${stage.agent_id} ended ${step.stageStatus}${step.stageError ? `: ${step.stageError}` : ''}`,
+          pipeline: spec,
+        });
+        if (failed) made.push(failed);
+        continue;
+      }
+      const live = new Set(await this.transitions.liveCapableMembers(tx, step.swarmId, step.requiredCapabilities));
+      const next = nextPipelineAgent(spec, (id) => live.has(id));
+      if (next === null) {
+        const done = await this.transitions.finishPipeline(tx, step.id, { status: 'completed', result: step.stageResult, error: null, pipeline: spec });
+        if (done) made.push(done);
+        continue;
+      }
+      const queued = await this.transitions.insertPipelineStage(tx, step, {
+        id: uuidv7(),
+        payload: step.stageResult,
+        requiredCapabilities: normaliseCapabilities([...step.requiredCapabilities, agentCapability(next)]),
+      });
+      spec.stages.push({ agent_id: next, task_id: queued.id, status: 'queued' });
+      await this.transitions.updatePipeline(tx, step.id, spec);
+      effects.queue.push(queued);
+      effects.signal.add(step.swarmId);
+    }
+    return made;
+  }
+
   private async settleRedundancy(tx: RawSql, final: FinishedTask[], effects: TaskEffects): Promise<FinishedTask[]> {
     if (final.length === 0) return [];
     const finalIds = final.map((t) => t.id);
@@ -178,6 +235,7 @@ export class TaskSettlement {
         this.logger.log({ taskId: parent.id, outcome: decision.state, confidence: decision.record.confidence }, 'redundant task decided');
       }
     }
+    made.push(...(await this.advancePipelines(tx, finalIds, effects)));
     // Parents final now (decided above, or finished in this call): their open replicas stop.
     const finalParents = [...made, ...final].map((t) => t.id);
     const open = await this.transitions.openReplicasOf(tx, finalParents);

@@ -37,6 +37,7 @@ function stored(task: CreatedTask): TaskWithDependencies {
     parentTaskId: null,
     redundancy: null,
     consensus: null,
+    pipeline: null,
     taskType: task.taskType,
     payload: task.payload as TaskWithDependencies['payload'],
     priority: task.priority,

@@ -43,6 +43,7 @@ export function presentTask(task: TaskWithDependencies | TaskWithAttempts): Task
     view.redundancy = { replicas: spec.replicas, algorithm: spec.algorithm, threshold: spec.threshold ?? null, match_field: spec.matchField, agents: spec.agents };
     view.consensus = task.consensus ?? null;
   }
+  if (task.pipeline !== null) view.pipeline = task.pipeline;
   if ('attempts' in task) {
     view.attempts = task.attempts.map(
       (a): TaskAttemptView => ({

@@ -105,6 +105,22 @@ export interface RedundantParent {
   redundancy: unknown;
 }
 
+export interface PipelineStep {
+  id: string;
+  swarmId: string;
+  ownerId: string;
+  taskType: string;
+  priority: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  requiredCapabilities: string[];
+  pipeline: unknown;
+  stageId: string;
+  stageStatus: TaskStatus;
+  stageResult: unknown;
+  stageError: string | null;
+}
+
 export interface FinishedSubtask {
   taskId: string;
   parentId: string;
@@ -476,6 +492,52 @@ export class TaskTransitions {
     const rows = await tx.$queryRaw<Array<{ agent_id: string; rate: number }>>`
       SELECT agent_id, success_rate_ewma AS rate FROM agent_task_stats WHERE task_type = ${taskType} AND agent_id = ANY(${agentIds}::uuid[])`;
     return Object.fromEntries(rows.map((r) => [r.agent_id, r.rate]));
+  }
+
+  /** Running ring pipelines whose current stage just became final, locked, with that stage. */
+  async lockRunningPipelines(tx: Tx, childIds: string[]): Promise<PipelineStep[]> {
+    if (childIds.length === 0) return [];
+    return tx.$queryRaw<PipelineStep[]>`
+      SELECT p.id, p.swarm_id AS "swarmId", p.owner_id AS "ownerId", p.task_type AS "taskType", p.priority, p.max_attempts AS "maxAttempts",
+             p.timeout_ms AS "timeoutMs", p.required_capabilities AS "requiredCapabilities", p.pipeline,
+             c.id AS "stageId", c.status::text AS "stageStatus", c.result AS "stageResult", c.error AS "stageError"
+      FROM tasks c JOIN tasks p ON p.id = c.parent_task_id
+      WHERE c.id = ANY(${childIds}::uuid[]) AND p.pipeline IS NOT NULL AND p.status = 'running'
+      ORDER BY p.id
+      FOR UPDATE OF p`;
+  }
+
+  /** Live members of a swarm with all of these capabilities. */
+  async liveCapableMembers(tx: Tx, swarmId: string, capabilities: string[]): Promise<string[]> {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>`
+      SELECT a.id FROM swarm_memberships m JOIN agents a ON a.id = m.agent_id
+      WHERE m.swarm_id = ${swarmId}::uuid AND m.status = 'active' AND a.status IN ('idle', 'busy') AND a.capabilities @> ${capabilities}::text[]`;
+    return rows.map((r) => r.id);
+  }
+
+  /** The next stage of a pipeline: a queued child task. */
+  async insertPipelineStage(tx: Tx, step: PipelineStep, stage: { id: string; payload: unknown; requiredCapabilities: string[] }): Promise<QueueableTask> {
+    const [row] = await tx.$queryRaw<QueueableRow[]>`
+      INSERT INTO tasks (id, owner_id, swarm_id, parent_task_id, task_type, payload, priority, required_capabilities, status, max_attempts, timeout_ms, created_at, queued_at, updated_at)
+      VALUES (${stage.id}::uuid, ${step.ownerId}::uuid, ${step.swarmId}::uuid, ${step.id}::uuid, ${step.taskType}, ${JSON.stringify(stage.payload ?? null)}::jsonb,
+              ${step.priority}::int, ${stage.requiredCapabilities}::text[], 'queued', ${step.maxAttempts}::int, ${step.timeoutMs}::int,
+              clock_timestamp(), clock_timestamp(), clock_timestamp())
+      RETURNING id, swarm_id, task_type, priority, required_capabilities, queued_at, available_at`;
+    return toQueueable(row);
+  }
+
+  async updatePipeline(tx: Tx, parentId: string, pipeline: unknown): Promise<void> {
+    await tx.$executeRaw`UPDATE tasks SET pipeline = ${JSON.stringify(pipeline)}::jsonb, updated_at = clock_timestamp() WHERE id = ${parentId}::uuid`;
+  }
+
+  /** A pipeline's end: its result is the last stage's output. */
+  async finishPipeline(tx: Tx, parentId: string, outcome: { status: 'completed' | 'failed'; result: unknown; error: string | null; pipeline: unknown }): Promise<FinishedTask | null> {
+    const rows = await tx.$queryRaw<FinishedRow[]>`
+      UPDATE tasks t SET status = ${outcome.status}::task_status, result = ${JSON.stringify(outcome.result ?? null)}::jsonb, error = ${outcome.error},
+        pipeline = ${JSON.stringify(outcome.pipeline)}::jsonb, completed_at = clock_timestamp(), updated_at = clock_timestamp()
+      WHERE t.id = ${parentId}::uuid AND t.status = 'running'
+      RETURNING ${FINISHED_COLUMNS}`;
+    return rows.length === 1 ? toFinished(rows[0]) : null;
   }
 
   /** Delegated subtasks that just became final, with the agent holding their parent now. */

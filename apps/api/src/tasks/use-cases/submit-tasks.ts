@@ -18,6 +18,7 @@ import { EnqueueEntry, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { v7 as uuidv7 } from 'uuid';
 import type { Actor } from '../../auth/auth.decorators';
+import { SubmitPipelineTask } from './submit-pipeline-task';
 import { SubmitRedundantTask } from './submit-redundant-task';
 
 /** A task's payload (and an agent's result) is kept in Postgres and sent over sockets: bounded. */
@@ -92,11 +93,18 @@ export class SubmitTasks {
     private readonly dispatch: TaskDispatchStore,
     private readonly metrics: Metrics,
     private readonly redundant: SubmitRedundantTask,
+    private readonly pipeline: SubmitPipelineTask,
   ) {}
 
   async execute(command: SubmitTasksCommand): Promise<SubmitTasksResult> {
     const ownerId = command.actor.principal.ownerId;
     const { swarmId } = command;
+    if (command.tasks.some((t) => t.pipeline === true)) {
+      if (command.tasks.length > 1) throw new ValidationFailed('a pipeline task is submitted on its own, not in a batch');
+      if (command.tasks[0].redundancy !== undefined) throw new ValidationFailed('a task is either a pipeline or redundant, not both');
+      const { task, created } = await this.pipeline.execute(ownerId, swarmId, command.tasks[0]);
+      return { tasks: [task], created: created ? 1 : 0 };
+    }
     const redundant = command.tasks.filter((t) => t.redundancy !== undefined || t.consensus !== undefined);
     if (redundant.length > 0) {
       if (redundant.some((t) => t.redundancy === undefined)) throw new ValidationFailed('consensus applies to redundant tasks only: give redundancy too');
