@@ -52,7 +52,13 @@ describe('topologies: roles, routing, repair, live changes', () => {
   }
 
   /** Joins and connects `count` agents one after the other, so join order is a1, a2, ... */
-  async function join(swarmId: string, count: number, priorities: number[] = [], behave?: (name: string) => (task: TaskAssignPayload) => ScriptedBehaviour): Promise<Member[]> {
+  async function join(
+    swarmId: string,
+    count: number,
+    priorities: number[] = [],
+    behave?: (name: string) => (task: TaskAssignPayload) => ScriptedBehaviour,
+    baseUrl = stack.baseUrl,
+  ): Promise<Member[]> {
     const joined: Member[] = [];
     for (let i = 0; i < count; i++) {
       const name = `a${members.length + 1}`;
@@ -61,7 +67,7 @@ describe('topologies: roles, routing, repair, live changes', () => {
         body: { name, agent_type: 'test', capabilities: ['echo'], max_concurrency: 4, priority: priorities[i] ?? 0 },
       });
       expect(res.status).toBe(201);
-      const agent = await ScriptedAgent.connect(stack.baseUrl, res.body.token, behave?.(name) ?? (() => ({ kind: 'result', delayMs: 20 })));
+      const agent = await ScriptedAgent.connect(baseUrl, res.body.token, behave?.(name) ?? (() => ({ kind: 'result', delayMs: 20 })));
       const member: Member = { id: res.body.id, name, agent, inbox: [], placements: [] };
       agent.socket.on('swarm.message', (message) => member.inbox.push(message));
       agent.socket.on('swarm.topology', (placement) => member.placements.push(placement));
@@ -261,6 +267,18 @@ describe('topologies: roles, routing, repair, live changes', () => {
 
     const other = await swarm('mesh');
     expect(await send(a1, other, a2)).toMatchObject({ ok: false, error: { code: 'not_a_member' } });
+  });
+
+  it('delivers to an agent connected to another api copy', async () => {
+    const extra = await stack.startExtraApi();
+    closers.push(() => void extra.close());
+    const swarmId = await swarm('mesh');
+    const [here] = await join(swarmId, 1);
+    const [there] = await join(swarmId, 1, [], undefined, extra.baseUrl);
+    expect(await send(here, swarmId, there, { across: true })).toMatchObject({ ok: true, data: { recipients: [there.id] } });
+    await waitUntil(() => expect(there.inbox).toEqual([expect.objectContaining({ from: here.id, payload: { across: true } })]));
+    expect(await send(there, swarmId, 'broadcast', 'back')).toMatchObject({ ok: true });
+    await waitUntil(() => expect(here.inbox.map((m) => m.payload)).toEqual(['back']));
   });
 
   it('a live topology change reassigns roles, tells the agents and loses no task', async () => {
