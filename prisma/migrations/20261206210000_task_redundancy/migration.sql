@@ -3,5 +3,6 @@ ALTER TABLE "tasks" ADD COLUMN "redundancy" JSONB,
 ADD COLUMN "consensus" JSONB,
 ADD COLUMN "pipeline" JSONB;
 
--- Finishing a replica looks up its parent's other replicas.
-CREATE INDEX "tasks_parent_task_id_idx" ON "tasks"("parent_task_id");
+-- Finishing a child task looks up its parent's other children. Partial: most tasks have no
+-- parent and need no entry (same name and column as in schema.prisma).
+CREATE INDEX "tasks_parent_task_id_idx" ON "tasks"("parent_task_id") WHERE "parent_task_id" IS NOT NULL;
