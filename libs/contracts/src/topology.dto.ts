@@ -58,6 +58,7 @@ export class TopologyView {
   @ApiProperty({ type: [TopologyNodeView] }) nodes!: TopologyNodeView[];
   @ApiProperty({ type: [TopologyEdgeView], description: 'Who may message whom (undirected); only live members are linked' })
   edges!: TopologyEdgeView[];
+  @ApiPropertyOptional({ description: 'Set instead of listing edges when a mesh is too large to list every pair' }) edges_omitted?: string;
 }
 
 export class ListSwarmMessagesQuery {

@@ -10,7 +10,7 @@ import { Actor, CurrentActor, CurrentPrincipal } from '../auth/auth.decorators';
 import { uuidParam } from '../common/uuid-param';
 import { ApiErrorResponses } from '../docs/api-error-responses';
 import { UpdateSwarm } from '../swarms/use-cases/update-swarm';
-import { presentTopology } from './topology.presenter';
+import { drawableLayout, presentTopology } from './topology.presenter';
 import { ListSwarmMessages } from './use-cases/list-swarm-messages';
 import { PinMemberRole } from './use-cases/pin-member-role';
 
@@ -43,11 +43,11 @@ export class TopologyController {
     const current = await this.read(principal.ownerId, swarmId);
     if (query.format === 'svg') {
       reply.type('image/svg+xml; charset=utf-8');
-      return renderSvg(current.layout);
+      return renderSvg(drawableLayout(current.layout).layout);
     }
     if (query.format === 'mermaid') {
       reply.type('text/plain; charset=utf-8');
-      return renderMermaid(toTopologyGraph(current.layout));
+      return renderMermaid(toTopologyGraph(drawableLayout(current.layout).layout));
     }
     return presentTopology(swarmId, current);
   }
