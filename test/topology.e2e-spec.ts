@@ -323,13 +323,17 @@ describe('topologies: roles, routing, repair, live changes', () => {
 
     a1.agent.close();
     const election = await events.waitFor((e) => e.type === 'leader_election' && e.data.previous_leader === a1.id);
-    // a2 has the higher priority of the two left.
-    expect(election.data).toMatchObject({ elected: a2.id, reason: 'leader_unavailable' });
-    const t = await topologyWhere(swarmId, (t) => expect(t.leader_id).toBe(a2.id));
-    expect(roleOf(t, a2)).toBe('coordinator');
-    expect(t.edges).toEqual([expect.objectContaining({ from: a2.id, to: a3.id })]);
-    await waitUntil(() => expect(a3.placements.at(-1)).toMatchObject({ leader_id: a2.id, neighbours: [a2.id] }));
-    expect(await send(a3, swarmId, a2)).toMatchObject({ ok: true });
+    // Who wins depends on who is busy at that moment (idle beats busy, then priority): the
+    // rule itself is unit-tested; here the successor must be one of the two and all must agree.
+    expect(election.data.reason).toBe('leader_unavailable');
+    const successor = [a2, a3].find((m) => m.id === election.data.elected)!;
+    expect(successor).toBeDefined();
+    const other = successor === a2 ? a3 : a2;
+    const t = await topologyWhere(swarmId, (t) => expect(t.leader_id).toBe(successor.id));
+    expect(roleOf(t, successor)).toBe('coordinator');
+    expect(t.edges).toEqual([expect.objectContaining({ from: successor.id, to: other.id })]);
+    await waitUntil(() => expect(other.placements.at(-1)).toMatchObject({ leader_id: successor.id, neighbours: [successor.id] }));
+    expect(await send(other, swarmId, successor)).toMatchObject({ ok: true });
 
     await waitUntil(async () => {
       const { rows } = await stack.db.query(`SELECT count(*)::int AS n FROM tasks WHERE swarm_id = $1 AND status = 'completed'`, [swarmId]);

@@ -1,4 +1,4 @@
-import type { TaskAssignPayload, TaskCancelPayload } from '@swarm/contracts';
+import type { ConsensusClosedPayload, ConsensusRequestPayload, ConsensusVoteAck, TaskAssignPayload, TaskCancelPayload } from '@swarm/contracts';
 import { AgentClientSocket, connectAgent, request } from './sockets';
 
 export type ScriptedBehaviour =
@@ -19,6 +19,8 @@ export class ScriptedAgent {
   readonly batchSizes: number[] = [];
   readonly cancels: TaskCancelPayload[] = [];
   readonly reportAnswers: Array<{ event: string; taskId: string; ok: boolean; code?: string }> = [];
+  readonly consensusRequests: ConsensusRequestPayload[] = [];
+  readonly consensusClosed: ConsensusClosedPayload[] = [];
   running = 0;
   maxRunning = 0;
   private beat?: NodeJS.Timeout;
@@ -43,6 +45,8 @@ export class ScriptedAgent {
       for (const task of tasks) void agent.onAssign(task);
     });
     socket.on('task.cancel', (cancel) => agent.cancels.push(cancel));
+    socket.on('consensus.request', (proposal) => agent.consensusRequests.push(proposal));
+    socket.on('consensus.closed', (closed) => agent.consensusClosed.push(closed));
     const registered = await request(socket, 'agent.register', options.batches ? { accepts_task_batches: true } : {});
     if (!registered.ok) throw new Error(`register failed: ${JSON.stringify(registered)}`);
     agent.beat = setInterval(() => void request(socket, 'agent.heartbeat', { status: agent.running > 0 ? 'busy' : 'idle' }).catch(() => undefined), 200);
@@ -57,6 +61,11 @@ export class ScriptedAgent {
     const answer = await request<{ task_id: string }>(this.socket, event, payload);
     this.reportAnswers.push({ event, taskId: payload.task_id, ok: answer.ok, code: answer.ok ? undefined : answer.error.code });
     return answer;
+  }
+
+  /** consensus.vote: {proposal_id, value} or {proposal_id, delegate_to}, answered by the server's ack. */
+  vote(payload: Record<string, unknown>) {
+    return request<ConsensusVoteAck>(this.socket, 'consensus.vote', payload);
   }
 
   private async onAssign(task: TaskAssignPayload): Promise<void> {

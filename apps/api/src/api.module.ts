@@ -6,9 +6,13 @@ import type { AppConfig } from '@swarm/config';
 import { Queues } from '@swarm/messaging';
 import { PlatformModule } from '@swarm/platform';
 import { TaskEngineModule } from '@swarm/task-engine';
+import { TopologyModule } from '@swarm/topology';
 import { TasksController } from './tasks/tasks.controller';
 import { CancelTask } from './tasks/use-cases/cancel-task';
 import { SubmitTasks } from './tasks/use-cases/submit-tasks';
+import { SubmitRedundantTask } from './tasks/use-cases/submit-redundant-task';
+import { SubmitPipelineTask } from './tasks/use-cases/submit-pipeline-task';
+import { DelegateSubtasks } from './tasks/use-cases/delegate-subtasks';
 import { AgentsController } from './agents/agents.controller';
 import { SwarmAgentsController } from './agents/swarm-agents.controller';
 import { AgentFactory } from './agents/use-cases/create-agent';
@@ -29,8 +33,14 @@ import { ApiKeyCache } from './auth/api-key-cache';
 import { AgentsGateway } from './gateway/agents.gateway';
 import { TaskAssignmentRelay } from './gateway/task-assignment-relay';
 import { EventsGateway } from './gateway/events.gateway';
+import { SwarmMessageRouter } from './gateway/swarm-message-router';
+import { TopologyController } from './topology/topology.controller';
+import { ListSwarmMessages } from './topology/use-cases/list-swarm-messages';
+import { PinMemberRole } from './topology/use-cases/pin-member-role';
 import { HealthController } from './health/health.controller';
 import { ApiMetricsModule } from './metrics/metrics.module';
+import { ConsensusModule } from './consensus/consensus.module';
+import { TopologyTemplatesModule } from './topology-templates/topology-templates.module';
 import { ReadinessService } from './health/readiness.service';
 import { SwarmsController } from './swarms/swarms.controller';
 import { CreateSwarm } from './swarms/use-cases/create-swarm';
@@ -49,11 +59,14 @@ export class ApiModule {
         PlatformModule.forRoot(config, API_SERVICE_NAME),
         JwtModule.register({}),
         ApiMetricsModule,
+        ConsensusModule,
         TaskEngineModule,
+        TopologyModule,
+        TopologyTemplatesModule,
         // The api only produces these jobs; the worker consumes them.
         BullModule.registerQueue({ name: Queues.SwarmLifecycle }, { name: Queues.AgentHealth }),
       ],
-      controllers: [HealthController, AuthController, OwnersController, SwarmsController, SwarmAgentsController, AgentsController, TasksController],
+      controllers: [HealthController, AuthController, OwnersController, SwarmsController, SwarmAgentsController, AgentsController, TasksController, TopologyController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
@@ -76,8 +89,14 @@ export class ApiModule {
         GetSwarmAgent,
         GetSwarmHealth,
         SubmitTasks,
+        SubmitRedundantTask,
+        SubmitPipelineTask,
+        DelegateSubtasks,
         CancelTask,
         AgentsGateway,
+        SwarmMessageRouter,
+        PinMemberRole,
+        ListSwarmMessages,
         TaskAssignmentRelay,
         EventsGateway,
       ],

@@ -17,10 +17,19 @@ import {
   type RegisteredInfo,
   type RegisterPayload,
   type StopPayload,
+  type SubtaskFinishedPayload,
+  type SubtaskOutcome,
+  type SubtaskSpec,
+  type SwarmMessageAck,
+  type TaskDelegateAck,
+  type SwarmMessageDelivery,
+  type SwarmTopologyPayload,
   type TaskProgressPayload,
 } from './contract';
 import {
   AgentStoppedError,
+  DelegationRefusedError,
+  MessageRefusedError,
   ConnectionRefusedError,
   isNonRetryable,
   RegistrationError,
@@ -30,6 +39,7 @@ import {
   TaskTimeoutError,
   UnknownTaskTypeError,
 } from './errors';
+import { ConsensusResponder, type ConsensusClosed, type ConsensusHandler, type ConsensusVoted, type ConsensusVoteRejected } from './consensus';
 import { HeartbeatLoop } from './heartbeat-loop';
 import { silentLogger, type AgentLogger } from './logger';
 import { ProgressThrottle } from './progress-throttle';
@@ -131,11 +141,25 @@ export interface AgentClientEvents {
   'task-progress': [progress: TaskProgress];
   'task-finished': [info: TaskFinishedInfo];
   'report-rejected': [rejection: ReportRejection];
+  /** The coordinator recorded this agent's vote (see onConsensus). */
+  'consensus-voted': [voted: ConsensusVoted];
+  /** The coordinator refused this agent's vote for good (already voted, not an option, closed...). */
+  'consensus-vote-rejected': [rejected: ConsensusVoteRejected];
+  /** A proposal this agent was asked about is over. */
+  'consensus-closed': [closed: ConsensusClosed];
+  /** Another member messaged this agent (directly or by broadcast). */
+  message: [message: SwarmMessageDelivery];
+  /** This agent's role, leader or links in a swarm changed. */
+  topology: [topology: SwarmTopologyPayload];
   stopped: [info: StopInfo];
   error: [error: Error];
 }
 
 type AgentSocket = Socket<AgentServerToClientEvents, AgentClientToServerEvents>;
+
+/** How often ctx.delegate asks again while waiting, in case a task.subtask.finished was missed. */
+const DELEGATION_RESYNC_MS = 5_000;
+const FINAL_SUBTASK_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
 type ClientState = 'idle' | 'connecting' | 'registered' | 'stopping' | 'stopped';
 
 /** An attempt whose handler runs here, by task id (one attempt per task at a time). */
@@ -248,6 +272,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   private readonly heartbeats: HeartbeatLoop;
   private readonly outbox: ReportOutbox;
   private readonly batcher: ReportBatcher;
+  private readonly consensus: ConsensusResponder;
   /**
    * Acks held until the end of the event-loop turn (task id → fencing token): a task that
    * finishes within the same turn sends its result alone — the result says it started.
@@ -256,6 +281,8 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   private acksScheduled = false;
   private readonly attempts = new Map<string, ActiveAttempt>();
   private readonly recentAttempts = new RecentAttempts();
+  /** Attempts waiting in ctx.delegate, by task id: where task.subtask.finished goes. */
+  private readonly subtaskListeners = new Map<string, (outcome: SubtaskFinishedPayload) => void>();
 
   private state: ClientState = 'idle';
   /** The current connection has registered: heartbeats and reports may go out on it. */
@@ -306,6 +333,17 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
         return socket.timeout(this.reportTimeoutMs).emitWithAck('task.report.batch', { reports });
       },
       isOnline: () => Boolean(this.socket?.connected && this.sessionReady),
+    });
+    this.consensus = new ConsensusResponder({
+      send: (payload) => {
+        const socket = this.socket;
+        if (!socket?.connected || !this.sessionReady) return 'offline';
+        return socket.timeout(this.reportTimeoutMs).emitWithAck('consensus.vote', payload);
+      },
+      logger: this.logger,
+      onVoted: (voted) => this.notify('consensus-voted', voted),
+      onRejected: (rejected) => this.notify('consensus-vote-rejected', rejected),
+      onClosed: (closed) => this.notify('consensus-closed', closed),
     });
     this.outbox = new ReportOutbox({
       send: (report) => this.sendReport(report),
@@ -371,6 +409,11 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
       else this.logger.warn({}, 'ignored a task.assign.batch without tasks');
     });
     socket.on('task.cancel', (payload) => this.onTaskCancelled(payload));
+    socket.on('consensus.request', (payload) => this.consensus.onRequest(payload));
+    socket.on('consensus.closed', (payload) => this.consensus.onClosed(payload));
+    socket.on('swarm.message', (payload) => this.emit('message', payload));
+    socket.on('task.subtask.finished', (payload) => this.subtaskListeners.get(payload.parent_task_id)?.(payload));
+    socket.on('swarm.topology', (payload) => this.emit('topology', payload));
     socket.io.on('reconnect_attempt', () => this.onReconnectAttempt());
     this.logger.debug({ url: this.url }, 'connecting');
     socket.connect();
@@ -388,6 +431,18 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   }
 
   /**
+   * Answers the coordinator's consensus requests: the handler gets each proposal and returns
+   * the value to vote for, delegateTo(agentId) on a delegated proposal, or undefined to
+   * abstain. The vote is sent (again, until the deadline, when it gets no answer) and its
+   * outcome emitted as 'consensus-voted' or 'consensus-vote-rejected'. One handler per client.
+   */
+  onConsensus(handler: ConsensusHandler): this {
+    if (this.consensus.handler) throw new Error('a consensus handler is already registered');
+    this.consensus.handler = handler;
+    return this;
+  }
+
+  /**
    * Runs a task through its handler without the coordinator (tasks from the coordinator arrive
    * over the socket and need no call): for programs embedding the client, and for tests. It
    * is tracked like the others (heartbeats, graceful stop, events) but nothing about it is
@@ -398,6 +453,20 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
     const handler = this.handlerFor(task.type);
     if (!handler) throw new UnknownTaskTypeError(task.type);
     return this.execute(task, { ...LOCAL_ATTEMPT, ...attempt }, handler, false);
+  }
+
+  /**
+   * Sends a message to another member of a swarm (`to`: its agent id) or to everyone this agent
+   * may reach there ('broadcast'). The swarm's topology decides: a refused message rejects with
+   * MessageRefusedError naming the rule. Resolves with who it went to.
+   */
+  async sendMessage(swarmId: string, to: string | 'broadcast', payload: unknown): Promise<SwarmMessageAck> {
+    const socket = this.socket;
+    if (!socket || !this.sessionReady) throw new AgentStoppedError('not connected and registered: messages cannot be sent now');
+    const request = to === 'broadcast' ? { swarm_id: swarmId, broadcast: true, payload } : { swarm_id: swarmId, to, payload };
+    const response = await socket.timeout(this.reportTimeoutMs).emitWithAck('swarm.message', request);
+    if (!response.ok) throw new MessageRefusedError(response.error);
+    return response.data;
   }
 
   /**
@@ -678,6 +747,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
         taskId: task.id,
         signal,
         progress: (percent, message) => this.onProgress(attempt, percent, message),
+        delegate: (subtasks) => this.delegate(attempt, subtasks, signal),
       };
       let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
       try {
@@ -690,6 +760,65 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
       if (!outcome.ok && !remote) throw outcome.error;
       return outcome.ok ? outcome.value : undefined;
     });
+  }
+
+  /**
+   * ctx.delegate: asks for the subtasks (idempotent on the coordinator), then waits for each to
+   * be final, from task.subtask.finished or, should one be missed (a reconnect), by asking again
+   * every DELEGATION_RESYNC_MS.
+   */
+  private async delegate(attempt: ActiveAttempt, subtasks: SubtaskSpec[], signal: AbortSignal): Promise<SubtaskOutcome[]> {
+    if (!attempt.remote) throw new Error('delegate needs a task the coordinator assigned; runTask tasks cannot delegate');
+    const taskId = attempt.task.id;
+    const outcomes = new Map<string, SubtaskOutcome>();
+    let order: string[] = [];
+    let wake: (() => void) | undefined;
+    const allFinal = () => order.length > 0 && order.every((id) => FINAL_SUBTASK_STATUSES.has(outcomes.get(id)?.status ?? 'queued'));
+    this.subtaskListeners.set(taskId, (outcome) => {
+      outcomes.set(outcome.task_id, outcome);
+      if (allFinal()) wake?.();
+    });
+    try {
+      for (;;) {
+        signal.throwIfAborted();
+        const ack = await this.requestDelegation(taskId, attempt.info.fencingToken, subtasks);
+        if (ack) {
+          order = ack.subtasks.map((s) => s.task_id);
+          for (const s of ack.subtasks) if (!FINAL_SUBTASK_STATUSES.has(outcomes.get(s.task_id)?.status ?? 'queued')) outcomes.set(s.task_id, s);
+        }
+        if (allFinal()) return order.map((id) => outcomes.get(id)!);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, DELEGATION_RESYNC_MS);
+          const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          wake = done;
+          signal.addEventListener('abort', done);
+        });
+        if (allFinal()) return order.map((id) => outcomes.get(id)!);
+      }
+    } finally {
+      this.subtaskListeners.delete(taskId);
+    }
+  }
+
+  /** One task.delegate round trip; undefined when not connected or unanswered (the caller retries). */
+  private async requestDelegation(taskId: string, fencingToken: string, subtasks: SubtaskSpec[]): Promise<TaskDelegateAck | undefined> {
+    const socket = this.socket;
+    if (!socket || !this.sessionReady) return undefined;
+    let response;
+    try {
+      response = await socket.timeout(this.reportTimeoutMs).emitWithAck('task.delegate', { task_id: taskId, fencing_token: fencingToken, subtasks });
+    } catch {
+      return undefined;
+    }
+    if (!response.ok) {
+      if (response.error.code === 'internal') return undefined;
+      throw new DelegationRefusedError(response.error);
+    }
+    return response.data;
   }
 
   private onAttemptTimeout(attempt: ActiveAttempt): void {
@@ -849,7 +978,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   }
 
   /** Emits to the program's listeners; one that throws must not break the task bookkeeping around it. */
-  private notify<E extends 'task-started' | 'task-progress' | 'task-finished' | 'report-rejected'>(event: E, ...args: AgentClientEvents[E]): void {
+  private notify<E extends 'task-started' | 'task-progress' | 'task-finished' | 'report-rejected' | 'consensus-voted' | 'consensus-vote-rejected' | 'consensus-closed'>(event: E, ...args: AgentClientEvents[E]): void {
     try {
       (this.emit as (name: E, ...values: AgentClientEvents[E]) => boolean)(event, ...args);
     } catch (error) {
@@ -923,6 +1052,7 @@ export class AgentClient extends EventEmitter<AgentClientEvents> {
   private async drainAndClose(info: StopInfo): Promise<void> {
     this.state = 'stopping';
     clearTimeout(this.reconnectTimer);
+    this.consensus.abortAll(new AgentStoppedError(info.reason));
     // A connection lost while draining is not worth re-establishing: the coordinator fails the
     // attempts of a disconnected agent, so their outcomes would be refused anyway.
     this.socket?.io.reconnection(false);

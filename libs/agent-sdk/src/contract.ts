@@ -31,3 +31,5 @@ export type {
   TaskResultPayload,
 } from '../../contracts/src/agent-socket';
 export type { SwarmMessageAck, SwarmMessageDelivery, SwarmMessageRequest, SwarmTopologyPayload } from '../../contracts/src/swarm-messaging';
+export type { ConsensusClosedPayload, ConsensusRequestPayload, ConsensusVoteAck, ConsensusVotePayload } from '../../contracts/src/consensus';
+export type { SubtaskFinishedPayload, SubtaskOutcome, SubtaskSpec, TaskDelegateAck, TaskDelegatePayload } from '../../contracts/src/delegation';

@@ -13,6 +13,8 @@ export type { AgentClientEvents, AgentClientOptions, ReportRejection, StopInfo }
 export { DEFAULT_RECONNECT, reconnectDelay, resolveReconnectOptions } from './backoff';
 export type { ReconnectOptions } from './backoff';
 export * from './errors';
+export { ConsensusDelegation, delegateTo } from './consensus';
+export type { ConsensusClosed, ConsensusHandler, ConsensusRequest, ConsensusVoted, ConsensusVoteRejected } from './consensus';
 export { silentLogger } from './logger';
 export type { AgentLogger } from './logger';
 export { PROGRESS_INTERVAL_MS } from './progress-throttle';
@@ -41,6 +43,12 @@ export type {
   HeartbeatPayload,
   RegisteredInfo,
   StopPayload,
+  SubtaskFinishedPayload,
+  SubtaskOutcome,
+  SubtaskSpec,
+  SwarmMessageAck,
+  SwarmMessageDelivery,
+  SwarmTopologyPayload,
   TaskAssignPayload,
   TaskCancelPayload,
 } from './contract';

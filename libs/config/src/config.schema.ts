@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const WORKER_ROLES = ['swarm-lifecycle', 'health-monitor', 'heartbeat-persister', 'metrics-rollup', 'task-distributor', 'task-reports', 'task-maintenance'] as const;
+export const WORKER_ROLES = ['swarm-lifecycle', 'health-monitor', 'heartbeat-persister', 'metrics-rollup', 'task-distributor', 'task-reports', 'task-maintenance', 'consensus-deadlines'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 const booleanFlag = z

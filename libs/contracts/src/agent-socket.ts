@@ -3,6 +3,9 @@
  * (namespace /events): every event name and payload, both directions, in one place. The SDK,
  * the gateway and the tests all type their sockets with these maps.
  */
+import type { SubtaskFinishedPayload, TaskDelegateAck, TaskDelegatePayload } from './delegation';
+import type { SwarmMessageAck, SwarmMessageDelivery, SwarmMessageRequest, SwarmTopologyPayload } from './swarm-messaging';
+import type { ConsensusClosedPayload, ConsensusRequestPayload, ConsensusVoteAck, ConsensusVotePayload, ConsensusVoteRejection } from './consensus';
 export const AGENTS_NAMESPACE = '/agents';
 export const EVENTS_NAMESPACE = '/events';
 
@@ -11,9 +14,11 @@ export const REPORTABLE_AGENT_STATUSES = ['starting', 'idle', 'busy'] as const;
 export type ReportableAgentStatus = (typeof REPORTABLE_AGENT_STATUSES)[number];
 
 export interface AckError {
-  code: 'validation_failed' | 'rate_limited' | 'not_registered' | 'forbidden' | 'not_found' | 'superseded' | 'internal';
+  code: 'validation_failed' | 'rate_limited' | 'not_registered' | 'forbidden' | 'not_found' | 'superseded' | 'internal' | 'forbidden_by_topology' | 'not_a_member' | ConsensusVoteRejection;
   message: string;
   details?: string[];
+  /** forbidden_by_topology: the topology rule that refused the message. */
+  rule?: string;
 }
 export type AckResponse<T> = { ok: true; data: T } | { ok: false; error: AckError };
 export type Ack<T> = (response: AckResponse<T>) => void;
@@ -155,12 +160,15 @@ export interface TaskReportBatchAck {
 
 export interface AgentClientToServerEvents {
   'agent.register': (payload: RegisterPayload, ack: Ack<RegisteredInfo>) => void;
+  'swarm.message': (payload: SwarmMessageRequest, ack: Ack<SwarmMessageAck>) => void;
+  'task.delegate': (payload: TaskDelegatePayload, ack: Ack<TaskDelegateAck>) => void;
   'agent.heartbeat': (payload: HeartbeatPayload, ack: Ack<HeartbeatAck>) => void;
   'task.ack': (payload: TaskAckPayload, ack: Ack<TaskReportAck>) => void;
   'task.progress': (payload: TaskProgressPayload, ack: Ack<TaskReportAck>) => void;
   'task.result': (payload: TaskResultPayload, ack: Ack<TaskReportAck>) => void;
   'task.fail': (payload: TaskFailPayload, ack: Ack<TaskReportAck>) => void;
   'task.report.batch': (payload: TaskReportBatchPayload, ack: Ack<TaskReportBatchAck>) => void;
+  'consensus.vote': (payload: ConsensusVotePayload, ack: Ack<ConsensusVoteAck>) => void;
 }
 
 export interface AgentServerToClientEvents {
@@ -170,6 +178,11 @@ export interface AgentServerToClientEvents {
   'task.cancel': (payload: TaskCancelPayload) => void;
   /** Sent just before the server drops a socket, saying why (rate limit, token revoked...). */
   'agent.error': (payload: AckError) => void;
+  'consensus.request': (payload: ConsensusRequestPayload) => void;
+  'consensus.closed': (payload: ConsensusClosedPayload) => void;
+  'swarm.topology': (payload: SwarmTopologyPayload) => void;
+  'swarm.message': (payload: SwarmMessageDelivery) => void;
+  'task.subtask.finished': (payload: SubtaskFinishedPayload) => void;
 }
 
 /** A row of swarm_events as operators receive it live and page through it over REST. */

@@ -8,6 +8,8 @@ import {
   TaskAssignPayload,
   TaskCancelPayload,
 } from '../../contracts/src/agent-socket';
+import type { ConsensusClosedPayload, ConsensusRequestPayload } from '../../contracts/src/consensus';
+import type { SubtaskFinishedPayload } from '../../contracts/src/delegation';
 import { RedisKeys } from './redis-keys';
 import { REDIS_KEYS, RedisService } from './redis.module';
 
@@ -73,6 +75,20 @@ export class AgentSocketCommands {
 
   cancelTask(agentId: string, payload: TaskCancelPayload): void {
     this.emitter.to(socketRooms.agent(agentId)).emit('task.cancel', payload);
+  }
+
+  /** One emitter message for every participant (socket.io rooms can be combined). */
+  requestConsensus(agentIds: string[], payload: ConsensusRequestPayload): void {
+    if (agentIds.length > 0) this.emitter.to(agentIds.map(socketRooms.agent)).emit('consensus.request', payload);
+  }
+
+  consensusClosed(agentIds: string[], payload: ConsensusClosedPayload): void {
+    if (agentIds.length > 0) this.emitter.to(agentIds.map(socketRooms.agent)).emit('consensus.closed', payload);
+  }
+
+  /** A subtask the agent delegated is final (best effort: the agent catches up by delegating again). */
+  subtaskFinished(agentId: string, payload: SubtaskFinishedPayload): void {
+    this.emitter.to(socketRooms.agent(agentId)).emit('task.subtask.finished', payload);
   }
 
   disconnect(agentId: string): void {

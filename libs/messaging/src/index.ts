@@ -9,3 +9,4 @@ export * from './agent-socket-commands';
 export * from './task-dispatch-store';
 export * from './task-report-stream';
 export * from './stream-group-consumer';
+export * from './swarm-message-log';

@@ -7,6 +7,7 @@ export const Queues = {
   AgentHealth: 'agent-health',
   MetricsRollup: 'metrics-rollup',
   TaskMaintenance: 'task-maintenance',
+  ConsensusDeadlines: 'consensus-deadlines',
 } as const;
 export type QueueName = (typeof Queues)[keyof typeof Queues];
 
@@ -82,3 +83,23 @@ export const TASK_MAINTENANCE_SCHEDULES: ReadonlyArray<{ id: string; job: TaskMa
   { id: 'tasks-expire-attempts', job: TaskMaintenanceJobs.ExpireAttempts, everyMs: 1_000 },
   { id: 'tasks-reconcile', job: TaskMaintenanceJobs.Reconcile, everyMs: 5_000 },
 ];
+
+export const ConsensusDeadlineJobs = {
+  /** Delayed to a proposal's deadline: closes it on the votes cast if still open. */
+  Close: 'consensus.close-at-deadline',
+  /** Periodic safety net: closes every open proposal past its deadline (a lost or late delayed job). */
+  Sweep: 'consensus.sweep-overdue',
+} as const;
+export type ConsensusDeadlineJob = (typeof ConsensusDeadlineJobs)[keyof typeof ConsensusDeadlineJobs];
+
+export interface ConsensusCloseJobData {
+  proposalId: string;
+}
+
+export const consensusJobIds = {
+  close: (proposalId: string) => `consensus-close-${proposalId}`,
+  sweepScheduler: 'consensus-sweep-overdue',
+};
+
+/** A proposal whose delayed job was lost is closed at most this long after its deadline. */
+export const CONSENSUS_SWEEP_INTERVAL_MS = 1_000;

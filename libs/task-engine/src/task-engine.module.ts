@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ConsensusSettlement } from './consensus-settlement';
+import { ReplicaRebinding } from './replica-rebinding';
 import { TaskSettlement } from './task-settlement';
 
-/** Task transitions shared by the api (submit, cancel) and the worker (everything else). */
-@Module({ providers: [TaskSettlement], exports: [TaskSettlement] })
+/**
+ * Transitions shared by the api and the worker: tasks (submit and cancel in the api, the rest
+ * in the worker) and consensus proposals (votes and cancel in the api, deadlines in the worker).
+ */
+@Module({ providers: [TaskSettlement, ConsensusSettlement, ReplicaRebinding], exports: [TaskSettlement, ConsensusSettlement, ReplicaRebinding] })
 export class TaskEngineModule {}

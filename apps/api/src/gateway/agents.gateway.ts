@@ -27,9 +27,12 @@ import { AgentConnectionJobData, AgentHealthJobs, AgentLiveState, Queues, TaskDi
 import { Metrics } from '@swarm/observability';
 import { Queue } from 'bullmq';
 import type { Namespace } from 'socket.io';
+import { CastVote } from '../consensus/use-cases/cast-vote';
 import { AgentServer, AgentSocket } from './agent-sockets';
 import { SocketRateLimit } from './socket-rate-limit';
 import { validateMessage } from './socket-validation';
+import { DelegateSubtasks } from '../tasks/use-cases/delegate-subtasks';
+import { SwarmMessageRouter } from './swarm-message-router';
 import { TaskAssignmentRelay } from './task-assignment-relay';
 
 /** Refusal reasons an agent sees in connect_error. One text for every token problem. */
@@ -58,6 +61,9 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly dispatch: TaskDispatchStore,
     private readonly reports: TaskReportStream,
     private readonly assignments: TaskAssignmentRelay,
+    private readonly votes: CastVote,
+    private readonly messages: SwarmMessageRouter,
+    private readonly delegation: DelegateSubtasks,
     @InjectQueue(Queues.AgentHealth) private readonly health: Queue<AgentConnectionJobData>,
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -128,6 +134,33 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
       this.taskReportBatch(socket, payload).then(ack as (r: unknown) => void, (error: unknown) => {
         this.logger.error({ err: error, agentId }, 'task report batch failed');
         (ack as (r: unknown) => void)({ ok: false, error: { code: 'internal', message: 'the reports could not be stored; send them again' } });
+      });
+    });
+    socket.on('task.delegate', (payload: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const reply = ack as (r: unknown) => void;
+      if (!socket.data.registered) return reply({ ok: false, error: NOT_REGISTERED });
+      this.delegation.execute(agentId, socket.data.ownerId, payload).then(reply, (error: unknown) => {
+        this.logger.error({ err: error, agentId }, 'task delegation failed');
+        reply({ ok: false, error: { code: 'internal', message: 'the subtasks could not be created; send the delegation again' } });
+      });
+    });
+    socket.on('swarm.message', (payload: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const reply = ack as (r: unknown) => void;
+      if (!socket.data.registered) return reply({ ok: false, error: { code: 'not_registered', message: 'send agent.register before messages' } });
+      this.messages.send(socket.nsp, agentId, payload).then(reply, (error: unknown) => {
+        this.logger.error({ err: error, agentId }, 'swarm message failed');
+        reply({ ok: false, error: { code: 'internal', message: 'the message could not be sent; send it again' } });
+      });
+    });
+    socket.on('consensus.vote', (payload: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const reply = ack as (r: unknown) => void;
+      if (!socket.data.registered) return reply({ ok: false, error: { code: 'not_registered', message: 'send agent.register before votes' } });
+      this.votes.execute(agentId, socket.data.ownerId, payload).then(reply, (error: unknown) => {
+        this.logger.error({ err: error, agentId }, 'consensus vote failed');
+        reply({ ok: false, error: { code: 'internal', message: 'the vote could not be recorded; send it again' } });
       });
     });
     this.metrics.connectedAgents.inc();

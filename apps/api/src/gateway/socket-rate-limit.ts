@@ -7,6 +7,7 @@ export interface SocketRateLimitOptions {
   /**
    * Separate, larger budget for task reports (task.*): an agent sends one or two per task, so
    * the generic budget would cap a swarm's throughput at a few tasks per second per agent.
+   * Consensus votes share it: each answers a request the server sent, so the server sets their pace.
    */
   taskReportsPerSecond: number;
   /** Refused events tolerated before the socket is dropped. */
@@ -35,7 +36,7 @@ export class SocketRateLimit {
   /** Installs the limit as the socket's first middleware, so it runs before any handler. */
   attach(socket: Socket): void {
     socket.use((packet, next) => {
-      const limiter = typeof packet[0] === 'string' && packet[0].startsWith('task.') ? this.taskReportLimiter : this.limiter;
+      const limiter = typeof packet[0] === 'string' && (packet[0].startsWith('task.') || packet[0] === 'consensus.vote') ? this.taskReportLimiter : this.limiter;
       limiter.consume(socket.id, reportsIn(packet)).then(
         () => next(),
         () => this.refuse(socket, packet),

@@ -75,8 +75,10 @@ export class MessageLogPersister implements OnApplicationBootstrap, OnApplicatio
         ${records.map((r) => r.delivered)}::boolean[], ${records.map((r) => r.rule)}::text[], ${records.map((r) => r.reason)}::text[],
         ${records.map((r) => (r.payload === null || r.payload === undefined ? null : JSON.stringify(r.payload)))}::text[],
         ${records.map((r) => new Date(r.sentAt).toISOString())}::timestamptz[]
-      ) AS x(swarm_id, message_id, sender, to_agent, broadcast, recipients, delivered, rule, reason, payload, sent_at)
+      ) WITH ORDINALITY AS x(swarm_id, message_id, sender, to_agent, broadcast, recipients, delivered, rule, reason, payload, sent_at, position)
       WHERE EXISTS (SELECT 1 FROM swarms s WHERE s.id = x.swarm_id)
+      -- The log's id is its order: a semi-join may reorder rows, the stream's order is the truth.
+      ORDER BY x.position
       ON CONFLICT (message_id) DO NOTHING`;
     this.logger.debug({ messages: records.length, ms: Math.round(performance.now() - started) }, 'messages logged');
   }

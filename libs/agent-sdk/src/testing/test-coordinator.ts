@@ -8,6 +8,10 @@ import {
   type AckResponse,
   type AgentClientToServerEvents,
   type AgentServerToClientEvents,
+  type ConsensusClosedPayload,
+  type ConsensusRequestPayload,
+  type ConsensusVoteAck,
+  type ConsensusVotePayload,
   type HeartbeatPayload,
   type RegisteredInfo,
   type RegisterPayload,
@@ -36,6 +40,13 @@ export interface ReceivedHeartbeat {
 
 export type ReportEvent = 'task.ack' | 'task.progress' | 'task.result' | 'task.fail';
 
+/** A consensus.vote as the server received it, with what it answered ('no-answer': the ack was never sent). */
+export interface ReceivedVote {
+  socket: TestAgentSocket;
+  payload: ConsensusVotePayload;
+  answer: AckResponse<ConsensusVoteAck> | 'no-answer';
+}
+
 /** A task report as the server received it; `payload` holds the event's fields (result, error, percent...). */
 export interface ReceivedReport {
   socket: TestAgentSocket;
@@ -55,6 +66,7 @@ interface TestCoordinatorEvents {
   register: [registration: ReceivedRegistration];
   heartbeat: [heartbeat: ReceivedHeartbeat];
   report: [report: ReceivedReport];
+  vote: [vote: ReceivedVote];
   disconnect: [socket: TestAgentSocket, reason: string];
 }
 
@@ -86,7 +98,16 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
   readonly reportBatchSizes: number[] = [];
   readonly heartbeats: ReceivedHeartbeat[] = [];
   readonly reports: ReceivedReport[] = [];
+  readonly votes: ReceivedVote[] = [];
+  /** Decides the answer to each consensus.vote; accepts everything (proposal still open) by default. */
+  answerVote: (vote: Omit<ReceivedVote, 'answer'>) => AckResponse<ConsensusVoteAck> | 'no-answer' = ({ payload }) => ({
+    ok: true,
+    data: { proposal_id: payload.proposal_id, agent_id: this.agentId, status: 'open', cast_at: new Date().toISOString() },
+  });
   readonly agentId = '0190b6a0-0000-7000-8000-000000000001';
+
+  /** Numbers the proposals requestConsensus() makes up. */
+  private lastProposal = 0;
 
   /** Fencing tokens handed out by assign(), growing like the real counter. */
   private lastFencingToken = 0;
@@ -167,6 +188,13 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
         });
       }
       socket.on('task.report.batch', (payload, ack) => this.onReportBatch(socket, payload, ack));
+      socket.on('consensus.vote', (payload, ack) => {
+        const answer = this.answerVote({ socket, payload });
+        const vote = { socket, payload, answer };
+        this.votes.push(vote);
+        if (answer !== 'no-answer') ack(answer);
+        this.emit('vote', vote);
+      });
       socket.on('agent.heartbeat', (payload, ack) => {
         const heartbeat = { socket, payload, receivedAt: performance.now() };
         this.heartbeats.push(heartbeat);
@@ -198,6 +226,29 @@ export class TestCoordinator extends EventEmitter<TestCoordinatorEvents> {
     const tasks = overrides.map((override) => this.newAttempt(override));
     socket.emit('task.assign.batch', { tasks });
     return tasks;
+  }
+
+  /** Sends consensus.request for a new proposal (a 5 s deadline unless given); returns the payload sent. */
+  requestConsensus(overrides: Partial<ConsensusRequestPayload> = {}, socket: TestAgentSocket | undefined = this.connectedSockets()[0]): ConsensusRequestPayload {
+    if (!socket) throw new Error('test coordinator: no agent connected to ask for a vote');
+    const payload: ConsensusRequestPayload = {
+      proposal_id: `proposal-${++this.lastProposal}`,
+      swarm_id: 'swarm-a',
+      question: 'which?',
+      options: ['a', 'b'],
+      algorithm: 'majority',
+      deadline_at: new Date(Date.now() + 5_000).toISOString(),
+      delegation_allowed: false,
+      participants: [this.agentId],
+      ...overrides,
+    };
+    socket.emit('consensus.request', payload);
+    return payload;
+  }
+
+  closeConsensus(payload: ConsensusClosedPayload, socket: TestAgentSocket | undefined = this.connectedSockets()[0]): void {
+    if (!socket) throw new Error('test coordinator: no agent connected to tell the outcome');
+    socket.emit('consensus.closed', payload);
   }
 
   cancel(payload: TaskCancelPayload, socket: TestAgentSocket | undefined = this.connectedSockets()[0]): void {
