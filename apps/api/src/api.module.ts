@@ -40,6 +40,7 @@ import { PinMemberRole } from './topology/use-cases/pin-member-role';
 import { HealthController } from './health/health.controller';
 import { ApiMetricsModule } from './metrics/metrics.module';
 import { ConsensusModule } from './consensus/consensus.module';
+import { NetworksModule } from './networks/networks.module';
 import { TopologyTemplatesModule } from './topology-templates/topology-templates.module';
 import { ReadinessService } from './health/readiness.service';
 import { SwarmsController } from './swarms/swarms.controller';
@@ -60,6 +61,7 @@ export class ApiModule {
         JwtModule.register({}),
         ApiMetricsModule,
         ConsensusModule,
+        NetworksModule,
         TaskEngineModule,
         TopologyModule,
         TopologyTemplatesModule,
