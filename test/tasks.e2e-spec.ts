@@ -331,6 +331,24 @@ describe('tasks: submission, distribution, dependencies, retries, timeouts, canc
     }
   });
 
+  it('hands the work of an agent removed from the swarm to another at once; each task completes exactly once', async () => {
+    const swarmId = await swarm();
+    const removed = await agent(swarmId, { maxConcurrency: 4, behave: () => ({ kind: 'hang' }) });
+    const res = await submit(swarmId, { tasks: Array.from({ length: 4 }, (_, i) => ({ task_type: 'echo', payload: { i } })) });
+    const ids: string[] = res.body.tasks.map((t: { id: string }) => t.id);
+    await waitUntil(() => expect(removed.scripted.assignments).toHaveLength(4));
+    const keeper = await agent(swarmId, { maxConcurrency: 4 });
+    expect((await stack.http.delete(`/swarms/${swarmId}/agents/${removed.id}`, { key })).status).toBe(204);
+    for (const id of ids) await until(swarmId, id, 'completed', 5_000);
+    expect(removed.scripted.cancels.map((c) => c.task_id).sort()).toEqual([...ids].sort());
+    const { rows } = await stack.db.query(
+      `SELECT task_id, count(*) FILTER (WHERE status = 'completed')::int AS done FROM task_attempts WHERE task_id = ANY($1::uuid[]) GROUP BY task_id`,
+      [ids],
+    );
+    expect(rows.map((r) => r.done)).toEqual([1, 1, 1, 1]);
+    expect(keeper.scripted.completedIds().sort()).toEqual([...ids].sort());
+  });
+
   it('lists tasks with filters and cursor paging', async () => {
     const swarmId = await swarm();
     await submit(swarmId, { tasks: Array.from({ length: 5 }, (_, i) => ({ task_type: i % 2 ? 'odd' : 'even' })) });

@@ -41,6 +41,7 @@ import { HealthController } from './health/health.controller';
 import { ApiMetricsModule } from './metrics/metrics.module';
 import { ConsensusModule } from './consensus/consensus.module';
 import { NetworksModule } from './networks/networks.module';
+import { SwarmCliModule } from './swarm-cli/swarm-cli.module';
 import { TopologyTemplatesModule } from './topology-templates/topology-templates.module';
 import { ReadinessService } from './health/readiness.service';
 import { SwarmsController } from './swarms/swarms.controller';
@@ -62,6 +63,7 @@ export class ApiModule {
         ApiMetricsModule,
         ConsensusModule,
         NetworksModule,
+        SwarmCliModule,
         TaskEngineModule,
         TopologyModule,
         TopologyTemplatesModule,

@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AgentRepository, HistoryRepository, PrismaService, SwarmEvent, SwarmRepository } from '@swarm/db';
+import { AgentRepository, HistoryRepository, PrismaService, SwarmEvent, SwarmRepository, TaskTransitions } from '@swarm/db';
+import { ReplicaRebinding, TaskEffects, TaskSettlement } from '@swarm/task-engine';
 import { SwarmTopologySync, TopologyAnnouncer } from '@swarm/topology';
 import { AgentEventType, NotFound } from '@swarm/domain';
-import { AgentSocketCommands, SwarmEventBroadcaster } from '@swarm/messaging';
+import { AgentSocketCommands, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
 import type { Actor } from '../../auth/auth.decorators';
 
 /**
- * Ends an agent's membership of a swarm (history kept). The agent is told to leave the swarm;
+ * Ends an agent's membership of a swarm (history kept); its work there is handed back. The agent is told to leave the swarm;
  * if it serves no other swarm it is told to stop, marked stopped and disconnected.
  */
 @Injectable()
@@ -22,11 +23,16 @@ export class RemoveSwarmAgent {
     private readonly swarms: SwarmRepository,
     private readonly topology: SwarmTopologySync,
     private readonly announcer: TopologyAnnouncer,
+    private readonly transitions: TaskTransitions,
+    private readonly settlement: TaskSettlement,
+    private readonly replicas: ReplicaRebinding,
+    private readonly dispatch: TaskDispatchStore,
   ) {}
 
   async execute(actor: Actor, swarmId: string, agentId: string): Promise<void> {
     const ownerId = actor.principal.ownerId;
     const events: SwarmEvent[] = [];
+    const effects = new TaskEffects();
     const outcome = await this.prisma.$transaction(async (tx) => {
       const member = await this.agents.findMember(ownerId, swarmId, agentId, tx);
       if (!member || member.status !== 'active') throw new NotFound('agent', `${agentId} in swarm ${swarmId}`);
@@ -35,6 +41,13 @@ export class RemoveSwarmAgent {
       const now = new Date();
       await tx.swarmMembership.update({ where: { id: member.id }, data: { status: 'left', leftAt: now } });
       const wasLeader = swarm.leaderAgentId === agentId;
+      // Its attempts in this swarm go back to the queue at once (no backoff: the task did nothing
+      // wrong), and it is told to drop them; its late reports are refused as superseded.
+      const reason = `agent ${agentId} was removed from swarm ${swarmId}`;
+      const held = (await this.transitions.lockInFlight(tx, { agentId })).filter((t) => t.swarmId === swarmId);
+      await this.settlement.failAttempts(tx, held.map((task) => ({ task, error: `agent lost: ${reason}`, retryable: true, kind: 'failed' as const, immediate: true })), effects);
+      for (const task of held) effects.cancelNotices.push({ agentId, taskId: task.id, fencingToken: task.fencingToken, reason });
+      await this.replicas.rebind(tx, agentId, [swarmId], effects);
       const remaining = await this.agents.activeSwarmIds(agentId, tx);
       const stopAgent = remaining.length === 0;
       if (stopAgent) {
@@ -60,9 +73,12 @@ export class RemoveSwarmAgent {
       });
       // Elects a successor at once when the leader left, and re-links the others around the gap.
       const topology = await this.topology.apply(tx, swarm, 'member_left');
-      return { stopAgent, topology };
+      return { stopAgent, topology, handedBack: held.length };
     });
     this.broadcaster.broadcast(events);
+    await this.settlement.apply(effects);
+    // Tasks only planned for it (its backlog) return to the swarm's ready queues.
+    const returned = await this.dispatch.returnBacklogs(agentId, [swarmId]);
     await this.announcer.announce(swarmId, outcome.topology);
     if (outcome.stopAgent) {
       // Both go out on one Redis channel and one socket, in order: the agent reads why, then is cut.
@@ -71,6 +87,6 @@ export class RemoveSwarmAgent {
     } else {
       this.sockets.stop(agentId, { reason: 'removed from swarm', swarm_id: swarmId });
     }
-    this.logger.log({ swarmId, agentId, stopped: outcome.stopAgent }, 'agent removed from swarm');
+    this.logger.log({ swarmId, agentId, stopped: outcome.stopAgent, handedBack: outcome.handedBack, returnedFromBacklog: returned }, 'agent removed from swarm');
   }
 }
