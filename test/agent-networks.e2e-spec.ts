@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ScriptedAgent } from './support/scripted-agent';
-import { eventually, startTestStack, TestStack } from './support/test-stack';
-
-/** Waits until the assertions in `check` pass. */
-const waitUntil = (check: () => unknown, timeoutMs?: number) =>
-  eventually(async () => {
-    await check();
-    return true;
-  }, timeoutMs);
+import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
 /** The aitbc CLI prints values as rich text: no square brackets inside strings, no :word: sequences. */
 function expectPrintable(value: unknown): void {

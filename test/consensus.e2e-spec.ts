@@ -1,13 +1,6 @@
 import { EventRecorder, connectOperator, OperatorClientSocket, request } from './support/sockets';
 import { ScriptedAgent } from './support/scripted-agent';
-import { eventually, startTestStack, TestStack } from './support/test-stack';
-
-/** Waits until the assertions in `check` pass. */
-const waitUntil = (check: () => unknown, timeoutMs?: number) =>
-  eventually(async () => {
-    await check();
-    return true;
-  }, timeoutMs);
+import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
 const FAST = { heartbeat_interval_ms: 500, heartbeat_timeout_ms: 5_000, failover_grace_ms: 60_000 };
 const PROPOSALS = '/api/v1/consensus/proposals';

@@ -1,13 +1,7 @@
 import { AgentClient, DelegationRefusedError, SwarmMessageDelivery, SwarmTopologyPayload } from '@swarm/agent-sdk';
-import { eventually, startTestStack, TestStack } from './support/test-stack';
+import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
 const FAST = { heartbeat_interval_ms: 500, heartbeat_timeout_ms: 1_500, failover_grace_ms: 60_000 };
-
-const waitUntil = (check: () => unknown, timeoutMs?: number) =>
-  eventually(async () => {
-    await check();
-    return true;
-  }, timeoutMs);
 
 /** Agents built on the SDK: ctx.delegate, sendMessage and the topology events as programs use them. */
 describe('SDK: delegation down a hierarchy, messages and topology events', () => {

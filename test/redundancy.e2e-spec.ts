@@ -1,14 +1,8 @@
 import type { TaskAssignPayload } from '@swarm/contracts';
 import { ScriptedAgent, ScriptedBehaviour } from './support/scripted-agent';
-import { eventually, startTestStack, TestStack } from './support/test-stack';
+import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
 const FAST = { heartbeat_interval_ms: 500, heartbeat_timeout_ms: 1_500, failover_grace_ms: 60_000 };
-
-const waitUntil = (check: () => unknown, timeoutMs?: number) =>
-  eventually(async () => {
-    await check();
-    return true;
-  }, timeoutMs);
 
 describe('redundant execution: n distinct agents, result decided by a vote', () => {
   let stack: TestStack;

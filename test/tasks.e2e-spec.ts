@@ -1,13 +1,7 @@
 import { ScriptedAgent, ScriptedBehaviour } from './support/scripted-agent';
 import { request } from './support/sockets';
-import { eventually, startTestStack, TestStack } from './support/test-stack';
+import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
-/** Waits until the assertions in `check` pass. */
-const waitUntil = (check: () => unknown, timeoutMs?: number) =>
-  eventually(async () => {
-    await check();
-    return true;
-  }, timeoutMs);
 import type { TaskAssignPayload } from '@swarm/contracts';
 
 const FAST = { heartbeat_interval_ms: 500, heartbeat_timeout_ms: 1_500, failover_grace_ms: 60_000 };

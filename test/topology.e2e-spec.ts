@@ -1,15 +1,9 @@
 import type { SwarmMessageDelivery, SwarmTopologyPayload, TaskAssignPayload } from '@swarm/contracts';
 import { ScriptedAgent, ScriptedBehaviour } from './support/scripted-agent';
 import { connectOperator, EventRecorder, request } from './support/sockets';
-import { eventually, startTestStack, TestStack } from './support/test-stack';
+import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
 const FAST = { heartbeat_interval_ms: 500, heartbeat_timeout_ms: 1_500, failover_grace_ms: 60_000 };
-
-const waitUntil = (check: () => unknown, timeoutMs?: number) =>
-  eventually(async () => {
-    await check();
-    return true;
-  }, timeoutMs);
 
 interface Member {
   id: string;

@@ -155,3 +155,11 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
   }
   throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
 }
+
+/** Waits until the assertions in `check` pass (they throw until then). */
+export function waitUntil(check: () => unknown, timeoutMs?: number): Promise<true> {
+  return eventually(async () => {
+    await check();
+    return true as const;
+  }, timeoutMs);
+}

@@ -2,3 +2,4 @@ export * from './task-settlement';
 export * from './consensus-settlement';
 export * from './task-engine.module';
 export * from './replica-rebinding';
+export * from './agent-work-handback';

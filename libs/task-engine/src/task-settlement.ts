@@ -150,7 +150,7 @@ export class TaskSettlement {
     effects.events = events.map((e, i) => ({ ...e, id: stored[i].id, createdAt: stored[i].created_at }));
 
     // Redundant executions: parents decided by their replicas' results, replicas no longer needed.
-    const followUps = await this.settleRedundancy(tx, [...finished, ...settled.failed], effects);
+    const followUps = await this.settleFamilies(tx, [...finished, ...settled.failed], effects);
     if (followUps.length > 0) {
       const earlier = effects.events;
       await this.finish(tx, followUps, effects);
@@ -158,11 +158,39 @@ export class TaskSettlement {
     }
   }
 
-  /**
-   * A replica just finished: its parent is decided once the vote can no longer change (the
-   * parent then finishes like any task, dependants included). A parent that is final (decided,
-   * or cancelled by its owner) cancels its replicas still open. Returns the tasks this made final.
-   */
+  /** Parents of child tasks that just finished: delegators told, redundant parents decided, pipelines advanced. */
+  private async settleParents(tx: RawSql, finalIds: string[], effects: TaskEffects): Promise<FinishedTask[]> {
+    const made: FinishedTask[] = [];
+    for (const done of await this.transitions.delegatorsOf(tx, finalIds)) {
+      effects.subtaskNotices.push({
+        agentId: done.delegatorId,
+        payload: { parent_task_id: done.parentId, task_id: done.taskId, agent_id: pinnedAgentOf(done.requiredCapabilities), status: done.status, result: done.result ?? null, error: done.error },
+      });
+    }
+    const parents = await this.transitions.lockUndecidedParents(tx, finalIds);
+    if (parents.length > 0) {
+      const replicas = await this.transitions.replicasOf(tx, parents.map((p) => p.id));
+      for (const parent of parents) {
+        const spec = parent.redundancy as RedundancySpec;
+        const own = replicas.filter((r) => r.parentId === parent.id);
+        const states = own.map((r) => ({ taskId: r.id, agentId: pinnedAgentOf(r.requiredCapabilities) ?? '', status: r.status, result: r.result, error: r.error }));
+        const rates = spec.algorithm === 'weighted' ? await this.transitions.successRates(tx, parent.taskType, states.map((r) => r.agentId)) : undefined;
+        const decision = decideReplicas(spec, states, rates);
+        if (decision.state === 'pending') continue;
+        const decided = await this.transitions.decideParent(tx, parent.id, {
+          status: decision.state,
+          result: decision.state === 'completed' ? decision.result : null,
+          error: decision.state === 'failed' ? decision.error : null,
+          consensus: decision.record,
+        });
+        if (decided) made.push(decided);
+        this.logger.log({ taskId: parent.id, outcome: decision.state, confidence: decision.record.confidence }, 'redundant task decided');
+      }
+    }
+    made.push(...(await this.advancePipelines(tx, finalIds, effects)));
+    return made;
+  }
+
   /**
    * A pipeline stage just finished: its output goes to the next live member round the ring, or,
    * once every member has had it, becomes the pipeline's result. A stage that failed for good
@@ -205,44 +233,26 @@ export class TaskSettlement {
     return made;
   }
 
-  private async settleRedundancy(tx: RawSql, final: FinishedTask[], effects: TaskEffects): Promise<FinishedTask[]> {
+  /**
+   * Tasks that just became final, as children and as parents. A finished child: its delegator
+   * is told, its redundant parent decided once the vote can no longer change, its pipeline moved
+   * on (a parent made final then finishes like any task, dependants included). A final parent
+   * (decided, or cancelled by its owner): its children still open are cancelled. Returns the
+   * tasks this made final.
+   */
+  private async settleFamilies(tx: RawSql, final: FinishedTask[], effects: TaskEffects): Promise<FinishedTask[]> {
     if (final.length === 0) return [];
     const finalIds = final.map((t) => t.id);
     const made: FinishedTask[] = [];
-    for (const done of await this.transitions.delegatorsOf(tx, finalIds)) {
-      effects.subtaskNotices.push({
-        agentId: done.delegatorId,
-        payload: { parent_task_id: done.parentId, task_id: done.taskId, agent_id: pinnedAgentOf(done.requiredCapabilities), status: done.status, result: done.result ?? null, error: done.error },
-      });
-    }
-    const parents = await this.transitions.lockUndecidedParents(tx, finalIds);
-    if (parents.length > 0) {
-      const replicas = await this.transitions.replicasOf(tx, parents.map((p) => p.id));
-      for (const parent of parents) {
-        const spec = parent.redundancy as RedundancySpec;
-        const own = replicas.filter((r) => r.parentId === parent.id);
-        const states = own.map((r) => ({ taskId: r.id, agentId: pinnedAgentOf(r.requiredCapabilities) ?? '', status: r.status, result: r.result, error: r.error }));
-        const rates = spec.algorithm === 'weighted' ? await this.transitions.successRates(tx, parent.taskType, states.map((r) => r.agentId)) : undefined;
-        const decision = decideReplicas(spec, states, rates);
-        if (decision.state === 'pending') continue;
-        const decided = await this.transitions.decideParent(tx, parent.id, {
-          status: decision.state,
-          result: decision.state === 'completed' ? decision.result : null,
-          error: decision.state === 'failed' ? decision.error : null,
-          consensus: decision.record,
-        });
-        if (decided) made.push(decided);
-        this.logger.log({ taskId: parent.id, outcome: decision.state, confidence: decision.record.confidence }, 'redundant task decided');
-      }
-    }
-    made.push(...(await this.advancePipelines(tx, finalIds, effects)));
-    // Parents final now (decided above, or finished in this call): their open replicas stop.
+    // One cheap look first: the parent lookups only matter for child tasks, and most are not.
+    if (await this.transitions.anyChild(tx, finalIds)) made.push(...(await this.settleParents(tx, finalIds, effects)));
+    // Parents final now (decided above, or finished in this call): their open children stop.
     const finalParents = [...made, ...final].map((t) => t.id);
     const open = await this.transitions.openReplicasOf(tx, finalParents);
     const byOwner = new Map<string, string[]>();
     for (const replica of open) byOwner.set(replica.ownerId, [...(byOwner.get(replica.ownerId) ?? []), replica.id]);
     for (const [ownerId, ids] of byOwner) {
-      const reason = 'not needed any more: its redundant task is final';
+      const reason = 'not needed any more: its parent task is final';
       const cancelled = await this.transitions.cancel(tx, ownerId, ids, reason);
       for (const task of cancelled) {
         if (task.agentId && task.fencingToken !== null) {

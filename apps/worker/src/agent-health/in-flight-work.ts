@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Prisma, PrismaService, TaskTransitions } from '@swarm/db';
+import { Prisma, PrismaService } from '@swarm/db';
 import { TaskDispatchStore } from '@swarm/messaging';
-import { ReplicaRebinding, TaskEffects, TaskSettlement } from '@swarm/task-engine';
+import { AgentWorkHandback, TaskEffects, TaskSettlement } from '@swarm/task-engine';
 
 /**
  * The hand-back: when an agent is declared failed, the attempts it holds fail ("agent lost")
@@ -14,23 +14,16 @@ export class InFlightWork {
 
   constructor(
     private readonly prisma: PrismaService,
-    private readonly transitions: TaskTransitions,
     private readonly settlement: TaskSettlement,
     private readonly dispatch: TaskDispatchStore,
-    private readonly replicas: ReplicaRebinding,
+    private readonly handback: AgentWorkHandback,
   ) {}
 
   /** Inside the transaction that marks the agent failed; call `apply` after it commits. */
   async release(tx: Prisma.TransactionClient, agentId: string, reason: string, effects: TaskEffects): Promise<number> {
-    const held = await this.transitions.lockInFlight(tx, { agentId });
-    await this.settlement.failAttempts(
-      tx,
-      held.map((task) => ({ task, error: `agent lost: ${reason}`, retryable: true, kind: 'failed' as const, immediate: true })),
-      effects,
-    );
-    const swarmIds = (await tx.swarmMembership.findMany({ where: { agentId, status: 'active' }, select: { swarmId: true } })).map((m) => m.swarmId);
-    await this.replicas.rebind(tx, agentId, swarmIds, effects);
-    return held.length;
+    // Every swarm it serves, including ones it holds attempts in but has since left.
+    const swarmIds = (await tx.swarmMembership.findMany({ where: { agentId }, select: { swarmId: true } })).map((m) => m.swarmId);
+    return this.handback.release(tx, agentId, swarmIds, reason, effects, false);
   }
 
   async apply(agentId: string, effects: TaskEffects): Promise<void> {

@@ -454,6 +454,13 @@ export class TaskTransitions {
     return { retried, finished };
   }
 
+  /** Whether any of these tasks is a child (replica, delegated subtask, pipeline stage): most are not. */
+  async anyChild(tx: Tx, taskIds: string[]): Promise<boolean> {
+    if (taskIds.length === 0) return false;
+    const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM tasks WHERE id = ANY(${taskIds}::uuid[]) AND parent_task_id IS NOT NULL LIMIT 1`;
+    return rows.length > 0;
+  }
+
   /**
    * Redundant parents (still undecided) of tasks that just became final, locked: two
    * transactions finishing two replicas of one parent decide it one after the other.

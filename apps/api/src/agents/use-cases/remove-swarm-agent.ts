@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AgentRepository, HistoryRepository, PrismaService, SwarmEvent, SwarmRepository, TaskTransitions } from '@swarm/db';
-import { ReplicaRebinding, TaskEffects, TaskSettlement } from '@swarm/task-engine';
+import { AgentRepository, HistoryRepository, PrismaService, SwarmEvent, SwarmRepository } from '@swarm/db';
+import { AgentWorkHandback, TaskEffects, TaskSettlement } from '@swarm/task-engine';
 import { SwarmTopologySync, TopologyAnnouncer } from '@swarm/topology';
 import { AgentEventType, NotFound } from '@swarm/domain';
 import { AgentSocketCommands, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
@@ -23,9 +23,8 @@ export class RemoveSwarmAgent {
     private readonly swarms: SwarmRepository,
     private readonly topology: SwarmTopologySync,
     private readonly announcer: TopologyAnnouncer,
-    private readonly transitions: TaskTransitions,
+    private readonly handback: AgentWorkHandback,
     private readonly settlement: TaskSettlement,
-    private readonly replicas: ReplicaRebinding,
     private readonly dispatch: TaskDispatchStore,
   ) {}
 
@@ -43,11 +42,7 @@ export class RemoveSwarmAgent {
       const wasLeader = swarm.leaderAgentId === agentId;
       // Its attempts in this swarm go back to the queue at once (no backoff: the task did nothing
       // wrong), and it is told to drop them; its late reports are refused as superseded.
-      const reason = `agent ${agentId} was removed from swarm ${swarmId}`;
-      const held = (await this.transitions.lockInFlight(tx, { agentId })).filter((t) => t.swarmId === swarmId);
-      await this.settlement.failAttempts(tx, held.map((task) => ({ task, error: `agent lost: ${reason}`, retryable: true, kind: 'failed' as const, immediate: true })), effects);
-      for (const task of held) effects.cancelNotices.push({ agentId, taskId: task.id, fencingToken: task.fencingToken, reason });
-      await this.replicas.rebind(tx, agentId, [swarmId], effects);
+      const handedBack = await this.handback.release(tx, agentId, [swarmId], `agent ${agentId} was removed from swarm ${swarmId}`, effects, true);
       const remaining = await this.agents.activeSwarmIds(agentId, tx);
       const stopAgent = remaining.length === 0;
       if (stopAgent) {
@@ -73,7 +68,7 @@ export class RemoveSwarmAgent {
       });
       // Elects a successor at once when the leader left, and re-links the others around the gap.
       const topology = await this.topology.apply(tx, swarm, 'member_left');
-      return { stopAgent, topology, handedBack: held.length };
+      return { stopAgent, topology, handedBack };
     });
     this.broadcaster.broadcast(events);
     await this.settlement.apply(effects);

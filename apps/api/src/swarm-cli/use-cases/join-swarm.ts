@@ -58,11 +58,13 @@ export class JoinSwarm {
     for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
       try {
         const swarm = await this.placeIn(command);
+        // Agent names need not be unique: a readable count per role is enough to tell members apart.
+        const sameRole = await this.prisma.agent.count({ where: { ownerId: command.actor.principal.ownerId, agentType: command.role } });
         const registered = await this.registerAgent.execute({
           actor: command.actor,
           swarmId: swarm.id,
           newAgent: {
-            name: `${command.role}-${Math.random().toString(36).slice(2, 10)}`,
+            name: `${command.role}-${sameRole + 1}`,
             agentType: command.role,
             capabilities: [command.capability],
             metadata: { cli_role: command.role, region: command.region ?? null },
