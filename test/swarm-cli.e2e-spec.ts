@@ -154,14 +154,14 @@ describe('/swarm endpoints (aitbc CLI contract)', () => {
     expect((await stack.http.get('/swarm/list?limit=20&status=sleepy', { key })).status).toBe(400);
   });
 
-  it('answers 409 when the swarm has too few live members, and 422 for leader-election', async () => {
+  it('answers 409 when the swarm has too few live members', async () => {
     const res = await stack.http.post('/swarm/coordinate', { key, body: { task: 'classify', collaborators: 3, strategy: 'consensus', timeout_seconds: 60 } });
     expect(res.status).toBe(409);
     expect(res.body.message).toMatch(/3 collaborators needed/);
     expect(res.body.message).toMatch(/has 2 live members/);
-    const leader = await stack.http.post('/swarm/coordinate', { key, body: { task: 'classify', collaborators: 2, strategy: 'leader-election', timeout_seconds: 60 } });
-    expect(leader.status).toBe(422);
-    expect(leader.body.message).toMatch(/leader-election is not available yet/);
+    const leader = await stack.http.post('/swarm/coordinate', { key, body: { task: 'classify', collaborators: 3, strategy: 'leader-election', timeout_seconds: 60 } });
+    expect(leader.status).toBe(409);
+    expect(leader.body.message).toMatch(/3 collaborators needed but swarm .+ has 2 live members/);
     expect((await stack.http.post('/swarm/coordinate', { key, body: { collaborators: 2, strategy: 'consensus' } })).status).toBe(400);
     expect((await stack.http.post('/swarm/coordinate', { key, body: { task: 'x', collaborators: 1, strategy: 'consensus' } })).status).toBe(400);
   });

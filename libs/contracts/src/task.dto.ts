@@ -195,6 +195,8 @@ export class TaskView {
   })
   consensus?: unknown;
   @ApiPropertyOptional({ description: 'Pipelines only: {path (ring order), stages: [{agent_id, task_id, status}]}' }) pipeline?: unknown;
+  @ApiPropertyOptional({ description: 'Leader-elected tasks only: {collaborators, leader, leader_task_id, election {leader, reason, ranking}, former_leaders, verifiers: [{agent_id, task_id, status, verdict, reason}]}' })
+  verification?: unknown;
 }
 
 export class TaskBatchView {

@@ -29,3 +29,4 @@ export * from './topology/topology-snapshot';
 export * from './tasks/redundancy';
 export * from './topology/delegation-rules';
 export * from './topology/ring-pipeline';
+export * from './tasks/leader-verification';

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Prisma, QueueableTask, RawSql } from '@swarm/db';
 import { agentCapability, chooseReplicaAgents, Conflict, nextPipelineAgent, normaliseCapabilities, PipelineSpec, RedundancySpec } from '@swarm/domain';
+import { LeaderVerificationFlow } from './leader-verification-flow';
 import { TaskEffects } from './task-settlement';
 
 interface PinnedReplica {
@@ -23,6 +24,8 @@ interface PinnedReplica {
 @Injectable()
 export class ReplicaRebinding {
   private readonly logger = new Logger(ReplicaRebinding.name);
+
+  constructor(private readonly verifications: LeaderVerificationFlow) {}
 
   /** In the transaction that declared the agent lost, after its attempts were handed back. */
   async rebind(tx: RawSql, lostAgentId: string, swarmIds: string[], effects: TaskEffects): Promise<number> {
@@ -65,7 +68,12 @@ export class ReplicaRebinding {
       moved++;
       this.logger.log({ taskId: replica.id, parentId: replica.parent_id, from: lostAgentId, to: chosen }, 'replica moved to another agent');
     }
-    return moved + (await this.unpinDelegated(tx, pin, swarmIds, effects)) + (await this.repinPipelineStages(tx, lostAgentId, swarmIds, effects));
+    return (
+      moved +
+      (await this.unpinDelegated(tx, pin, swarmIds, effects)) +
+      (await this.repinPipelineStages(tx, lostAgentId, swarmIds, effects)) +
+      (await this.verifications.rebind(tx, lostAgentId, swarmIds, effects))
+    );
   }
 
   /** A ring pipeline's waiting stage skips the lost member: the next live one round the ring takes it. */
@@ -109,7 +117,7 @@ export class ReplicaRebinding {
     const rows = await tx.$queryRaw<Array<Omit<PinnedReplica, 'parent_id' | 'redundancy'>>>`
       UPDATE tasks c SET required_capabilities = array_remove(c.required_capabilities, ${pin}), wait_reason = NULL, updated_at = clock_timestamp()
       FROM tasks p
-      WHERE p.id = c.parent_task_id AND p.swarm_id = ANY(${swarmIds}::uuid[]) AND p.redundancy IS NULL AND p.pipeline IS NULL AND p.status IN ('assigned', 'running')
+      WHERE p.id = c.parent_task_id AND p.swarm_id = ANY(${swarmIds}::uuid[]) AND p.redundancy IS NULL AND p.pipeline IS NULL AND p.verification IS NULL AND p.status IN ('assigned', 'running')
         AND c.status IN ('pending', 'queued') AND ${pin} = ANY(c.required_capabilities)
       RETURNING c.id, c.swarm_id, c.task_type, c.priority, c.required_capabilities, c.queued_at, c.available_at`;
     for (const row of rows) {

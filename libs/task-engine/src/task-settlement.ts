@@ -18,6 +18,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AgentSocketCommands, InFlightEntry, SwarmEventBroadcaster, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import type { SubtaskFinishedPayload } from '@swarm/contracts';
+import { LeaderVerificationFlow } from './leader-verification-flow';
 
 /** How fast an agent's per task-type averages follow new outcomes (weight of the newest one). */
 export const STATS_SMOOTHING = 0.2;
@@ -75,6 +76,7 @@ export class TaskSettlement {
     private readonly sockets: AgentSocketCommands,
     private readonly broadcaster: SwarmEventBroadcaster,
     private readonly metrics: Metrics,
+    private readonly verifications: LeaderVerificationFlow,
   ) {}
 
   /** Ends in-flight attempts with a failure: retried with backoff, or final. */
@@ -158,7 +160,7 @@ export class TaskSettlement {
     }
   }
 
-  /** Parents of child tasks that just finished: delegators told, redundant parents decided, pipelines advanced. */
+  /** Parents of child tasks that just finished: delegators told, redundant parents decided, pipelines and leader-elected tasks advanced. */
   private async settleParents(tx: RawSql, finalIds: string[], effects: TaskEffects): Promise<FinishedTask[]> {
     const made: FinishedTask[] = [];
     for (const done of await this.transitions.delegatorsOf(tx, finalIds)) {
@@ -188,6 +190,7 @@ export class TaskSettlement {
       }
     }
     made.push(...(await this.advancePipelines(tx, finalIds, effects)));
+    made.push(...(await this.verifications.advance(tx, finalIds, effects)));
     return made;
   }
 
@@ -198,17 +201,17 @@ export class TaskSettlement {
    */
   private async advancePipelines(tx: RawSql, finalIds: string[], effects: TaskEffects): Promise<FinishedTask[]> {
     const made: FinishedTask[] = [];
-    for (const step of await this.transitions.lockRunningPipelines(tx, finalIds)) {
-      const spec = step.pipeline as PipelineSpec;
-      const stage = spec.stages.find((s) => s.task_id === step.stageId);
+    for (const step of await this.transitions.lockRunningFamilies(tx, finalIds, 'pipeline')) {
+      const spec = step.spec as PipelineSpec;
+      const stage = spec.stages.find((s) => s.task_id === step.childId);
       if (!stage || FINAL_STAGE.has(stage.status)) continue;
-      stage.status = step.stageStatus;
-      if (step.stageStatus !== 'completed') {
-        const failed = await this.transitions.finishPipeline(tx, step.id, {
+      stage.status = step.childStatus;
+      if (step.childStatus !== 'completed') {
+        const failed = await this.transitions.finishFamily(tx, step.id, 'pipeline', {
           status: 'failed',
           result: null,
-          error: `pipeline stage ${spec.stages.length} on agent ${stage.agent_id} ended ${step.stageStatus}${step.stageError ? `: ${step.stageError}` : ''}`,
-          pipeline: spec,
+          error: `pipeline stage ${spec.stages.length} on agent ${stage.agent_id} ended ${step.childStatus}${step.childError ? `: ${step.childError}` : ''}`,
+          spec,
         });
         if (failed) made.push(failed);
         continue;
@@ -216,17 +219,17 @@ export class TaskSettlement {
       const live = new Set(await this.transitions.liveCapableMembers(tx, step.swarmId, step.requiredCapabilities));
       const next = nextPipelineAgent(spec, (id) => live.has(id));
       if (next === null) {
-        const done = await this.transitions.finishPipeline(tx, step.id, { status: 'completed', result: step.stageResult, error: null, pipeline: spec });
+        const done = await this.transitions.finishFamily(tx, step.id, 'pipeline', { status: 'completed', result: step.childResult, error: null, spec });
         if (done) made.push(done);
         continue;
       }
-      const queued = await this.transitions.insertPipelineStage(tx, step, {
+      const queued = await this.transitions.insertChildTask(tx, step, {
         id: uuidv7(),
-        payload: step.stageResult,
+        payload: step.childResult,
         requiredCapabilities: normaliseCapabilities([...step.requiredCapabilities, agentCapability(next)]),
       });
       spec.stages.push({ agent_id: next, task_id: queued.id, status: 'queued' });
-      await this.transitions.updatePipeline(tx, step.id, spec);
+      await this.transitions.updateFamilySpec(tx, step.id, 'pipeline', spec);
       effects.queue.push(queued);
       effects.signal.add(step.swarmId);
     }

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UnprocessableEntityException } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@swarm/auth';
 import { Actor, CurrentActor, CurrentPrincipal } from '../auth/auth.decorators';
 import { uuidParam } from '../common/uuid-param';
 import { ApiErrorResponses } from '../docs/api-error-responses';
 import { CoordinateTaskDto, JoinSwarmDto, LegacyConsensusDto, LegacyLeaveDto, ListSwarmsQuery, SwarmStatusQuery, TaskConsensusDto } from './swarm-cli.dto';
-import { CoordinateTask, readCoordinationRequest, StrategyNotAvailable } from './use-cases/coordinate-task';
+import { CoordinateTask, readCoordinationRequest } from './use-cases/coordinate-task';
 import { CoordinationState, CoordinationStates, DEFAULT_CONSENSUS_THRESHOLD } from './use-cases/coordination-state';
 import { JoinSwarm } from './use-cases/join-swarm';
 import { SwarmViews } from './use-cases/swarm-views';
@@ -66,19 +66,11 @@ export class SwarmCliController {
 
   @Post('coordinate')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Run a task over live members: consensus (a redundant task voted on) or distributed (one part per collaborator)' })
+  @ApiOperation({ summary: 'Run a task over live members: consensus (a redundant task voted on), distributed (one part per collaborator) or leader-election (an elected leader runs it, the others verify)' })
   @ApiAcceptedResponse({ description: '{task_id, status, strategy, collaborators}' })
   @ApiErrorResponses(404, 409)
-  @ApiUnprocessableEntityResponse({ description: 'strategy leader-election is not available yet' })
   async coordinate(@CurrentActor() actor: Actor, @Body() body: CoordinateTaskDto) {
-    let request;
-    try {
-      request = readCoordinationRequest(body);
-    } catch (error) {
-      if (error instanceof StrategyNotAvailable) throw new UnprocessableEntityException(error.message);
-      throw error;
-    }
-    const coordination = await this.coordinateTask.execute(actor, request);
+    const coordination = await this.coordinateTask.execute(actor, readCoordinationRequest(body));
     return presentStatus(await this.states.stateOf(coordination), body.strategy ?? 'map-reduce');
   }
 
@@ -144,6 +136,15 @@ function presentStatus(state: CoordinationState, strategyAsked?: string) {
     total_collaborators: coordination.collaborators,
     created_at: coordination.createdAt,
     timeout_at: coordination.timeoutAt,
-    results: state.tasks.map((t) => ({ part: t.part, task_id: t.task_id, member_id: t.agent_id, status: t.status, result: t.result, error: t.error })),
+    results: state.tasks.map((t) => ({
+      part: t.part,
+      task_id: t.task_id,
+      member_id: t.agent_id,
+      status: t.status,
+      result: t.result,
+      error: t.error,
+      ...(t.role ? { role: t.role } : {}),
+      ...(t.verdict !== undefined ? { verdict: t.verdict } : {}),
+    })),
   };
 }

@@ -9,6 +9,7 @@ import { RegisterSwarmAgent } from '../agents/use-cases/register-swarm-agent';
 import { RemoveSwarmAgent } from '../agents/use-cases/remove-swarm-agent';
 import { GetSwarmMetrics } from '../metrics/use-cases/get-swarm-metrics';
 import { CreateSwarm } from '../swarms/use-cases/create-swarm';
+import { SubmitLeaderElectedTask } from '../tasks/use-cases/submit-leader-elected-task';
 import { SubmitPipelineTask } from '../tasks/use-cases/submit-pipeline-task';
 import { SubmitRedundantTask } from '../tasks/use-cases/submit-redundant-task';
 import { SubmitTasks } from '../tasks/use-cases/submit-tasks';
@@ -33,6 +34,7 @@ import { SwarmViews } from './use-cases/swarm-views';
     SubmitTasks,
     SubmitRedundantTask,
     SubmitPipelineTask,
+    SubmitLeaderElectedTask,
     TaskMetricsRepository,
     GetSwarmMetrics,
     JoinSwarm,

@@ -1,5 +1,5 @@
 import { ValidationFailed } from '@swarm/domain';
-import { readCoordinationRequest, StrategyNotAvailable } from './use-cases/coordinate-task';
+import { readCoordinationRequest } from './use-cases/coordinate-task';
 import { joinSwarmPrefix } from './use-cases/join-swarm';
 
 describe('readCoordinationRequest', () => {
@@ -25,10 +25,13 @@ describe('readCoordinationRequest', () => {
     expect(readCoordinationRequest({ task_id: 'job-2' })).toMatchObject({ collaborators: undefined, timeoutSeconds: 300 });
   });
 
-  it('refuses a missing task, bad parameters, and leader-election', () => {
+  it('refuses a missing task and bad parameters', () => {
     expect(() => readCoordinationRequest({ strategy: 'consensus' })).toThrow(ValidationFailed);
     expect(() => readCoordinationRequest({ task_id: 'j', parameters: { collaborators: 0 } })).toThrow(/parameters.collaborators/);
-    expect(() => readCoordinationRequest({ task: 't', strategy: 'leader-election' })).toThrow(StrategyNotAvailable);
+  });
+
+  it('keeps leader-election as asked', () => {
+    expect(readCoordinationRequest({ task: 't', strategy: 'leader-election', collaborators: 3 })).toMatchObject({ strategy: 'leader-election', collaborators: 3 });
   });
 });
 

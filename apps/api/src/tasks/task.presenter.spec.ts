@@ -38,6 +38,7 @@ function stored(task: CreatedTask): TaskWithDependencies {
     redundancy: null,
     consensus: null,
     pipeline: null,
+    verification: null,
     taskType: task.taskType,
     payload: task.payload as TaskWithDependencies['payload'],
     priority: task.priority,

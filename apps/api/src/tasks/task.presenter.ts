@@ -44,6 +44,7 @@ export function presentTask(task: TaskWithDependencies | TaskWithAttempts): Task
     view.consensus = task.consensus ?? null;
   }
   if (task.pipeline !== null) view.pipeline = task.pipeline;
+  if (task.verification !== null) view.verification = task.verification;
   if ('attempts' in task) {
     view.attempts = task.attempts.map(
       (a): TaskAttemptView => ({

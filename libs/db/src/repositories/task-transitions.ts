@@ -105,7 +105,11 @@ export interface RedundantParent {
   redundancy: unknown;
 }
 
-export interface PipelineStep {
+/** Parents the engine runs child by child, by the column holding their plan. */
+export type FamilyKind = 'pipeline' | 'verification';
+const FAMILY_COLUMNS: Record<FamilyKind, string> = { pipeline: 'pipeline', verification: 'verification' };
+
+export interface FamilyStep {
   id: string;
   swarmId: string;
   ownerId: string;
@@ -114,11 +118,12 @@ export interface PipelineStep {
   maxAttempts: number;
   timeoutMs: number;
   requiredCapabilities: string[];
-  pipeline: unknown;
-  stageId: string;
-  stageStatus: TaskStatus;
-  stageResult: unknown;
-  stageError: string | null;
+  payload: unknown;
+  spec: unknown;
+  childId: string;
+  childStatus: TaskStatus;
+  childResult: unknown;
+  childError: string | null;
 }
 
 export interface FinishedSubtask {
@@ -501,16 +506,20 @@ export class TaskTransitions {
     return Object.fromEntries(rows.map((r) => [r.agent_id, r.rate]));
   }
 
-  /** Running ring pipelines whose current stage just became final, locked, with that stage. */
-  async lockRunningPipelines(tx: Tx, childIds: string[]): Promise<PipelineStep[]> {
+  /**
+   * Parents run step by step by the engine (ring pipelines, leader-elected tasks) still
+   * running, one row per child of theirs that just became final, locked.
+   */
+  async lockRunningFamilies(tx: Tx, childIds: string[], kind: FamilyKind): Promise<FamilyStep[]> {
     if (childIds.length === 0) return [];
-    return tx.$queryRaw<PipelineStep[]>`
+    const column = Prisma.raw(FAMILY_COLUMNS[kind]);
+    return tx.$queryRaw<FamilyStep[]>`
       SELECT p.id, p.swarm_id AS "swarmId", p.owner_id AS "ownerId", p.task_type AS "taskType", p.priority, p.max_attempts AS "maxAttempts",
-             p.timeout_ms AS "timeoutMs", p.required_capabilities AS "requiredCapabilities", p.pipeline,
-             c.id AS "stageId", c.status::text AS "stageStatus", c.result AS "stageResult", c.error AS "stageError"
+             p.timeout_ms AS "timeoutMs", p.required_capabilities AS "requiredCapabilities", p.payload, p.${column} AS spec,
+             c.id AS "childId", c.status::text AS "childStatus", c.result AS "childResult", c.error AS "childError"
       FROM tasks c JOIN tasks p ON p.id = c.parent_task_id
-      WHERE c.id = ANY(${childIds}::uuid[]) AND p.pipeline IS NOT NULL AND p.status = 'running'
-      ORDER BY p.id
+      WHERE c.id = ANY(${childIds}::uuid[]) AND p.${column} IS NOT NULL AND p.status = 'running'
+      ORDER BY p.id, c.id
       FOR UPDATE OF p`;
   }
 
@@ -522,26 +531,33 @@ export class TaskTransitions {
     return rows.map((r) => r.id);
   }
 
-  /** The next stage of a pipeline: a queued child task. */
-  async insertPipelineStage(tx: Tx, step: PipelineStep, stage: { id: string; payload: unknown; requiredCapabilities: string[] }): Promise<QueueableTask> {
+  async resultOf(tx: Tx, taskId: string): Promise<unknown> {
+    const rows = await tx.$queryRaw<Array<{ result: unknown }>>`SELECT result FROM tasks WHERE id = ${taskId}::uuid`;
+    return rows[0]?.result ?? null;
+  }
+
+  /** A queued child task of a family parent: the next pipeline stage, a leader's run, a verification. */
+  async insertChildTask(tx: Tx, parent: FamilyStep, child: { id: string; payload: unknown; requiredCapabilities: string[]; taskType?: string }): Promise<QueueableTask> {
     const [row] = await tx.$queryRaw<QueueableRow[]>`
       INSERT INTO tasks (id, owner_id, swarm_id, parent_task_id, task_type, payload, priority, required_capabilities, status, max_attempts, timeout_ms, created_at, queued_at, updated_at)
-      VALUES (${stage.id}::uuid, ${step.ownerId}::uuid, ${step.swarmId}::uuid, ${step.id}::uuid, ${step.taskType}, ${JSON.stringify(stage.payload ?? null)}::jsonb,
-              ${step.priority}::int, ${stage.requiredCapabilities}::text[], 'queued', ${step.maxAttempts}::int, ${step.timeoutMs}::int,
+      VALUES (${child.id}::uuid, ${parent.ownerId}::uuid, ${parent.swarmId}::uuid, ${parent.id}::uuid, ${child.taskType ?? parent.taskType}, ${JSON.stringify(child.payload ?? null)}::jsonb,
+              ${parent.priority}::int, ${child.requiredCapabilities}::text[], 'queued', ${parent.maxAttempts}::int, ${parent.timeoutMs}::int,
               clock_timestamp(), clock_timestamp(), clock_timestamp())
       RETURNING id, swarm_id, task_type, priority, required_capabilities, queued_at, available_at`;
     return toQueueable(row);
   }
 
-  async updatePipeline(tx: Tx, parentId: string, pipeline: unknown): Promise<void> {
-    await tx.$executeRaw`UPDATE tasks SET pipeline = ${JSON.stringify(pipeline)}::jsonb, updated_at = clock_timestamp() WHERE id = ${parentId}::uuid`;
+  async updateFamilySpec(tx: Tx, parentId: string, kind: FamilyKind, spec: unknown): Promise<void> {
+    const column = Prisma.raw(FAMILY_COLUMNS[kind]);
+    await tx.$executeRaw`UPDATE tasks SET ${column} = ${JSON.stringify(spec)}::jsonb, updated_at = clock_timestamp() WHERE id = ${parentId}::uuid`;
   }
 
-  /** A pipeline's end: its result is the last stage's output. */
-  async finishPipeline(tx: Tx, parentId: string, outcome: { status: 'completed' | 'failed'; result: unknown; error: string | null; pipeline: unknown }): Promise<FinishedTask | null> {
+  /** A family parent's end, with its final spec; only while it is still running. */
+  async finishFamily(tx: Tx, parentId: string, kind: FamilyKind, outcome: { status: 'completed' | 'failed'; result: unknown; error: string | null; spec: unknown }): Promise<FinishedTask | null> {
+    const column = Prisma.raw(FAMILY_COLUMNS[kind]);
     const rows = await tx.$queryRaw<FinishedRow[]>`
       UPDATE tasks t SET status = ${outcome.status}::task_status, result = ${JSON.stringify(outcome.result ?? null)}::jsonb, error = ${outcome.error},
-        pipeline = ${JSON.stringify(outcome.pipeline)}::jsonb, completed_at = clock_timestamp(), updated_at = clock_timestamp()
+        ${column} = ${JSON.stringify(outcome.spec)}::jsonb, completed_at = clock_timestamp(), progress = 100, updated_at = clock_timestamp()
       WHERE t.id = ${parentId}::uuid AND t.status = 'running'
       RETURNING ${FINISHED_COLUMNS}`;
     return rows.length === 1 ? toFinished(rows[0]) : null;

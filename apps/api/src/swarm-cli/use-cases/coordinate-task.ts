@@ -3,19 +3,17 @@ import { Prisma, PrismaService } from '@swarm/db';
 import { Conflict, NotFound, ValidationFailed } from '@swarm/domain';
 import { v7 as uuidv7 } from 'uuid';
 import type { Actor } from '../../auth/auth.decorators';
+import { SubmitLeaderElectedTask } from '../../tasks/use-cases/submit-leader-elected-task';
 import { SubmitTasks } from '../../tasks/use-cases/submit-tasks';
 import { CoordinateTaskDto } from '../swarm-cli.dto';
 
-export type RunStrategy = 'consensus' | 'distributed';
+export type RunStrategy = 'consensus' | 'distributed' | 'leader-election';
 export type SwarmCoordination = Prisma.SwarmCoordinationGetPayload<object>;
 
 export const COORDINATION_TASK_TYPE = 'swarm.coordinate';
 export const DEFAULT_TIMEOUT_SECONDS = 300;
-/** A redundant task runs on at least two agents: one result cannot be voted on. */
-const CONSENSUS_MIN_COLLABORATORS = 2;
-
-/** The strategy leader-election is accepted by the body but not run yet: the controller answers 422. */
-export class StrategyNotAvailable extends Error {}
+/** A redundant task runs on at least two agents (one result cannot be voted on); a leader needs someone to verify it. */
+const MIN_COLLABORATORS: Partial<Record<RunStrategy, number>> = { consensus: 2, 'leader-election': 2 };
 
 export interface CoordinationRequest {
   task: unknown;
@@ -26,16 +24,15 @@ export interface CoordinationRequest {
   swarmId?: string;
 }
 
-/** Reads both body shapes into one request; throws StrategyNotAvailable for leader-election. */
+/** Reads both body shapes into one request. */
 export function readCoordinationRequest(body: CoordinateTaskDto): CoordinationRequest {
   const parameters = body.parameters ?? {};
   const task = body.task !== undefined ? body.task : body.task_id !== undefined ? { task_id: body.task_id, parameters } : undefined;
   if (task === undefined || task === null || task === '') throw new ValidationFailed('task is required (or task_id with parameters)');
   const strategy = body.strategy ?? 'map-reduce';
-  if (strategy === 'leader-election') throw new StrategyNotAvailable('strategy leader-election is not available yet: use consensus or distributed');
   const collaborators = body.collaborators ?? integerParameter(parameters, 'collaborators', 1, 10);
   const timeoutSeconds = body.timeout_seconds ?? integerParameter(parameters, 'timeout_seconds', 1, 86400) ?? DEFAULT_TIMEOUT_SECONDS;
-  return { task, strategy: strategy === 'consensus' ? 'consensus' : 'distributed', collaborators, timeoutSeconds, swarmId: body.swarm_id };
+  return { task, strategy: strategy === 'consensus' || strategy === 'leader-election' ? strategy : 'distributed', collaborators, timeoutSeconds, swarmId: body.swarm_id };
 }
 
 function integerParameter(parameters: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
@@ -48,7 +45,8 @@ function integerParameter(parameters: Record<string, unknown>, key: string, min:
 /**
  * Runs one task over several members of a swarm of the caller's. consensus: a redundant task
  * on `collaborators` distinct live agents, voted by the engine; distributed: `collaborators`
- * parts submitted together and spread by the swarm's algorithm. Recorded as a coordination
+ * parts submitted together and spread by the swarm's algorithm; leader-election: a leader
+ * elected among `collaborators` live agents runs it, the others verify its result. Recorded as a coordination
  * whose state is read back from those tasks.
  */
 @Injectable()
@@ -56,14 +54,17 @@ export class CoordinateTask {
   constructor(
     private readonly prisma: PrismaService,
     private readonly submit: SubmitTasks,
+    private readonly leaderElected: SubmitLeaderElectedTask,
   ) {}
 
   async execute(actor: Actor, request: CoordinationRequest): Promise<SwarmCoordination> {
     const ownerId = actor.principal.ownerId;
     const swarm = await this.chooseSwarm(ownerId, request.swarmId);
     const collaborators = request.collaborators ?? Math.min(Math.max(swarm.live, 1), 10);
-    if (request.strategy === 'consensus' && collaborators < CONSENSUS_MIN_COLLABORATORS) {
-      throw new ValidationFailed(`strategy consensus needs at least ${CONSENSUS_MIN_COLLABORATORS} collaborators to vote`);
+    const least = MIN_COLLABORATORS[request.strategy];
+    if (least !== undefined && collaborators < least) {
+      const why = request.strategy === 'consensus' ? 'to vote' : 'one to lead, the others to verify its result';
+      throw new ValidationFailed(`strategy ${request.strategy} needs at least ${least} collaborators: ${why}`);
     }
     if (swarm.live < collaborators) {
       throw new Conflict(`${plural(collaborators, 'collaborator')} needed but swarm ${swarm.id} has ${plural(swarm.live, 'live member')}: connect more agents or ask for fewer`, {
@@ -84,6 +85,11 @@ export class CoordinateTask {
       parentTaskId = tasks[0].id;
       const replicas = await this.prisma.task.findMany({ where: { ownerId, parentTaskId }, orderBy: { id: 'asc' }, select: { id: true } });
       taskIds = replicas.map((r) => r.id);
+    } else if (request.strategy === 'leader-election') {
+      const elected = await this.leaderElected.execute(ownerId, swarm.id, { taskType: COORDINATION_TASK_TYPE, payload: base, collaborators, timeoutMs: request.timeoutSeconds * 1000 });
+      parentTaskId = elected.parentId;
+      // The leader's run and the verifications are read back from the parent's children.
+      taskIds = [];
     } else {
       const { tasks } = await this.submit.execute({
         actor,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@swarm/db';
-import { decideRedundantResults, NotFound, TaskStatus, ValidationFailed } from '@swarm/domain';
+import { decideRedundantResults, LeaderVerificationSpec, NotFound, TaskStatus, ValidationFailed } from '@swarm/domain';
 import { SwarmCoordination } from './coordinate-task';
 
 export type CoordinationStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -12,6 +12,9 @@ export interface CoordinatedTask {
   status: TaskStatus;
   result: unknown;
   error: string | null;
+  /** leader-election only: who ran it and, for a verifier, what it found. */
+  role?: 'leader' | 'former_leader' | 'verifier';
+  verdict?: 'approved' | 'rejected' | null;
 }
 
 export interface CoordinationState {
@@ -51,6 +54,7 @@ export class CoordinationStates {
   }
 
   async stateOf(coordination: SwarmCoordination): Promise<CoordinationState> {
+    if (coordination.strategy === 'leader-election') return this.leaderElectedState(coordination);
     const ids = [...coordination.taskIds, ...(coordination.parentTaskId ? [coordination.parentTaskId] : [])];
     const rows = await this.prisma.task.findMany({
       where: { ownerId: coordination.ownerId, id: { in: ids } },
@@ -63,20 +67,50 @@ export class CoordinationStates {
     });
     const final = tasks.filter((t) => FINAL.includes(t.status)).length;
     const parent = coordination.parentTaskId ? byId.get(coordination.parentTaskId) : undefined;
-    let { status, reason } = parent ? fromParent(parent.status, parent.error) : fromParts(tasks);
+    return this.assemble(coordination, parent ? fromParent(parent.status, parent.error) : fromParts(tasks), tasks, tasks.length === 0 ? 0 : final / tasks.length);
+  }
+
+  /**
+   * The leader's run (and any earlier leader's) and the verifications, from the parent's plan.
+   * Progress counts the leader's run and one verification per verifier still in the plan.
+   */
+  private async leaderElectedState(coordination: SwarmCoordination): Promise<CoordinationState> {
+    const parent = await this.prisma.task.findFirst({
+      where: { ownerId: coordination.ownerId, id: coordination.parentTaskId ?? undefined },
+      select: { status: true, error: true, verification: true, children: { select: { id: true, status: true, result: true, error: true, assignedAgentId: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
+    });
+    if (!parent) throw new NotFound('task', coordination.id);
+    const spec = parent.verification as unknown as LeaderVerificationSpec;
+    const former = new Set(spec.former_leaders.map((f) => f.task_id));
+    const verifierOf = new Map(spec.verifiers.filter((v) => v.task_id).map((v) => [v.task_id!, v]));
+    const tasks = parent.children.map((c, i): CoordinatedTask => {
+      const verifier = verifierOf.get(c.id);
+      const role = c.id === spec.leader_task_id ? 'leader' : verifier ? 'verifier' : former.has(c.id) ? 'former_leader' : 'verifier';
+      return {
+        part: i + 1,
+        task_id: c.id,
+        agent_id: c.assignedAgentId ?? (role === 'leader' ? spec.leader : (verifier?.agent_id ?? null)),
+        status: c.status,
+        result: c.result ?? null,
+        error: c.error,
+        role,
+        ...(role === 'verifier' ? { verdict: verifier?.verdict ?? null } : {}),
+      };
+    });
+    const leader = tasks.find((t) => t.role === 'leader');
+    const done = (leader && FINAL.includes(leader.status) ? 1 : 0) + tasks.filter((t) => t.role === 'verifier' && FINAL.includes(t.status)).length;
+    const progress = FINAL.includes(parent.status) ? 1 : done / (1 + spec.verifiers.length);
+    return this.assemble(coordination, fromParent(parent.status, parent.error), tasks, progress);
+  }
+
+  private assemble(coordination: SwarmCoordination, outcome: { status: CoordinationStatus; reason: string | null }, tasks: CoordinatedTask[], share: number): CoordinationState {
+    let { status, reason } = outcome;
     if (status === 'running' && pastTimeout(coordination)) {
       status = 'failed';
       reason = `timed out after ${Math.round((coordination.timeoutAt.getTime() - coordination.createdAt.getTime()) / 1000)} seconds without completing`;
     }
     const active = new Set(tasks.filter((t) => (t.status === 'assigned' || t.status === 'running') && t.agent_id).map((t) => t.agent_id));
-    return {
-      coordination,
-      status,
-      reason,
-      progress: tasks.length === 0 ? 0 : Math.round((final / tasks.length) * 100),
-      activeCollaborators: active.size,
-      tasks,
-    };
+    return { coordination, status, reason, progress: Math.round(share * 100), activeCollaborators: active.size, tasks };
   }
 
   /**
@@ -104,7 +138,8 @@ export class CoordinationStates {
     if (outstanding > 0 && state.status === 'running') {
       return answer({ reason: `waiting for results: ${outstanding} of ${state.tasks.length} collaborator tasks are not finished` });
     }
-    const completed = state.tasks.filter((t) => t.status === 'completed');
+    if (state.status === 'running') return answer({ reason: 'waiting for results: the verifications of the leader’s result are not made yet' });
+    const completed = votesOf(state.tasks.filter((t) => t.status === 'completed' && t.role !== 'former_leader'));
     if (completed.length === 0) return answer({ reason: 'no collaborator completed its task: there are no results to vote on' });
     // Each task is one vote (a member running two parts of a distributed task votes twice);
     // tasks that failed are votes not cast.
@@ -142,6 +177,15 @@ export class CoordinationStates {
     }
     return counts;
   }
+}
+
+/**
+ * leader-election: a verifier that approved votes for the leader's result, one that rejected
+ * for what it reported instead; other strategies: each task for its own result.
+ */
+function votesOf(completed: CoordinatedTask[]): CoordinatedTask[] {
+  const leader = completed.find((t) => t.role === 'leader');
+  return completed.map((t) => (t.role === 'verifier' && t.verdict === 'approved' && leader ? { ...t, result: leader.result } : t));
 }
 
 function pastTimeout(coordination: { timeoutAt: Date }): boolean {
