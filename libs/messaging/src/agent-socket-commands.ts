@@ -12,6 +12,7 @@ import type { ConsensusClosedPayload, ConsensusRequestPayload } from '../../cont
 import type { SubtaskFinishedPayload } from '../../contracts/src/delegation';
 import { RedisKeys } from './redis-keys';
 import { REDIS_KEYS, RedisService } from './redis.module';
+import { LocalSocketNamespaces, SocketBroadcaster } from './local-socket-namespaces';
 
 /**
  * Assignments published on the task-assignments channel: [agent id, attempts][]. One message
@@ -26,7 +27,7 @@ export type AssignmentMessage = Array<[agentId: string, tasks: TaskAssignPayload
  */
 const ASSIGNMENT_MESSAGE_MAX_BYTES = 1024 * 1024;
 
-/** Tells agents things through Redis, whichever api copy holds their socket. */
+/** Tells agents things, whichever api copy holds their socket (through Redis for the others). */
 @Injectable()
 export class AgentSocketCommands {
   private readonly emitter: Emitter<AgentServerToClientEvents>;
@@ -35,13 +36,19 @@ export class AgentSocketCommands {
   constructor(
     private readonly redis: RedisService,
     @Inject(REDIS_KEYS) keys: RedisKeys,
+    private readonly local: LocalSocketNamespaces,
   ) {
     this.emitter = new Emitter<AgentServerToClientEvents>(redis.client, { key: keys.socketIo }).of(AGENTS_NAMESPACE);
     this.assignmentsChannel = keys.taskAssignments;
   }
 
+  /** The api's own namespace when it serves agents (local sockets at once), else the emitter. */
+  private get sockets(): SocketBroadcaster {
+    return this.local.get(AGENTS_NAMESPACE) ?? (this.emitter as unknown as SocketBroadcaster);
+  }
+
   stop(agentId: string, payload: StopPayload): void {
-    this.emitter.to(socketRooms.agent(agentId)).emit('agent.stop', payload);
+    this.sockets.to(socketRooms.agent(agentId)).emit('agent.stop', payload);
   }
 
   /**
@@ -74,24 +81,24 @@ export class AgentSocketCommands {
   }
 
   cancelTask(agentId: string, payload: TaskCancelPayload): void {
-    this.emitter.to(socketRooms.agent(agentId)).emit('task.cancel', payload);
+    this.sockets.to(socketRooms.agent(agentId)).emit('task.cancel', payload);
   }
 
   /** One emitter message for every participant (socket.io rooms can be combined). */
   requestConsensus(agentIds: string[], payload: ConsensusRequestPayload): void {
-    if (agentIds.length > 0) this.emitter.to(agentIds.map(socketRooms.agent)).emit('consensus.request', payload);
+    if (agentIds.length > 0) this.sockets.to(agentIds.map(socketRooms.agent)).emit('consensus.request', payload);
   }
 
   consensusClosed(agentIds: string[], payload: ConsensusClosedPayload): void {
-    if (agentIds.length > 0) this.emitter.to(agentIds.map(socketRooms.agent)).emit('consensus.closed', payload);
+    if (agentIds.length > 0) this.sockets.to(agentIds.map(socketRooms.agent)).emit('consensus.closed', payload);
   }
 
   /** A subtask the agent delegated is final (best effort: the agent catches up by delegating again). */
   subtaskFinished(agentId: string, payload: SubtaskFinishedPayload): void {
-    this.emitter.to(socketRooms.agent(agentId)).emit('task.subtask.finished', payload);
+    this.sockets.to(socketRooms.agent(agentId)).emit('task.subtask.finished', payload);
   }
 
   disconnect(agentId: string): void {
-    this.emitter.in(socketRooms.agent(agentId)).disconnectSockets(true);
+    this.sockets.in(socketRooms.agent(agentId)).disconnectSockets(true);
   }
 }

@@ -5,8 +5,9 @@ import { SwarmEventBroadcaster } from './swarm-event-broadcaster';
 import { TaskDispatchStore } from './task-dispatch-store';
 import { TaskReportStream } from './task-report-stream';
 import { SwarmMessageLog } from './swarm-message-log';
+import { LocalSocketNamespaces } from './local-socket-namespaces';
 
-const PROVIDERS = [SwarmEventBroadcaster, AgentSocketCommands, AgentLiveState, TaskDispatchStore, TaskReportStream, SwarmMessageLog];
+const PROVIDERS = [LocalSocketNamespaces, SwarmEventBroadcaster, AgentSocketCommands, AgentLiveState, TaskDispatchStore, TaskReportStream, SwarmMessageLog];
 
 /** Redis-backed services shared by the api and the worker: live agent state, socket messages. */
 @Global()

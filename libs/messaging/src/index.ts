@@ -10,3 +10,4 @@ export * from './task-dispatch-store';
 export * from './task-report-stream';
 export * from './stream-group-consumer';
 export * from './swarm-message-log';
+export * from './local-socket-namespaces';

@@ -23,7 +23,7 @@ import {
 } from '@swarm/contracts';
 import { AgentRepository, AgentWithSwarms, Prisma, PrismaService } from '@swarm/db';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, readStoredConfiguration } from '@swarm/domain';
-import { AgentConnectionJobData, AgentHealthJobs, AgentLiveState, Queues, TaskDispatchStore, TaskReport, TaskReportKind, TaskReportStream } from '@swarm/messaging';
+import { AgentConnectionJobData, AgentHealthJobs, AgentLiveState, LocalSocketNamespaces, Queues, TaskDispatchStore, TaskReport, TaskReportKind, TaskReportStream } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { Queue } from 'bullmq';
 import type { Namespace } from 'socket.io';
@@ -66,6 +66,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly delegation: DelegateSubtasks,
     @InjectQueue(Queues.AgentHealth) private readonly health: Queue<AgentConnectionJobData>,
     private readonly metrics: Metrics,
+    private readonly namespaces: LocalSocketNamespaces,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.rateLimit = new SocketRateLimit({
@@ -84,6 +85,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   afterInit(server: AgentServer): void {
     // A namespaced gateway is handed its namespace, not the root server.
     this.assignments.start(server as unknown as Namespace);
+    this.namespaces.attach(AGENTS_NAMESPACE, server as unknown as Namespace);
     server.use((socket, next) => {
       this.authenticate(socket as AgentSocket).then(
         (reason) => (reason ? next(new Error(reason)) : next()),

@@ -9,6 +9,7 @@ import {
   socketRooms,
 } from '@swarm/contracts';
 import { SwarmRepository } from '@swarm/db';
+import { LocalSocketNamespaces } from '@swarm/messaging';
 import type { Namespace, Socket } from 'socket.io';
 import { Authenticator } from '../auth/authenticator.service';
 import { UNAUTHENTICATED_MESSAGE } from '../auth/auth.guard';
@@ -28,9 +29,11 @@ export class EventsGateway implements OnGatewayInit {
   constructor(
     private readonly authenticator: Authenticator,
     private readonly swarms: SwarmRepository,
+    private readonly namespaces: LocalSocketNamespaces,
   ) {}
 
   afterInit(namespace: Namespace): void {
+    this.namespaces.attach(EVENTS_NAMESPACE, namespace);
     namespace.use((socket, next) => {
       this.authenticate(socket as OperatorSocket).then(
         (principal) => {
