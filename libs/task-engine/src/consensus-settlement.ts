@@ -58,6 +58,8 @@ export interface SettleOptions {
   cast?: VoteRow;
 }
 
+export type ProposalStatusAfterVote = 'open' | 'decided' | 'not_reached' | 'cancelled';
+
 export interface Settled {
   outcome: ConsensusOutcome;
   /** This call closed the proposal. */
@@ -77,6 +79,11 @@ export class ConsensusSettlement {
   private readonly closing = new Map<string, Promise<unknown>>();
   /** Proposals this process closed after a vote, and how (most recent CLOSED_MEMORY). */
   private readonly closedHere = new Map<string, 'decided' | 'not_reached'>();
+  /**
+   * Votes this process has seen per open proposal (listed, or being recorded here): a hint of
+   * whether the next vote settles it. Never trusted for the outcome, only to pick the path.
+   */
+  private readonly seen = new Map<string, Map<string, VoteRow>>();
 
   constructor(
     private readonly sql: Sql,
@@ -126,16 +133,72 @@ export class ConsensusSettlement {
   }
 
   /**
+   * Records a vote and settles the proposal. A vote that, by what this process has seen, would
+   * settle it is recorded under the proposal's row lock, tallied and closed in the same
+   * transaction: one commit on the deciding path instead of two. Any other vote is recorded on
+   * its own (share lock only, so votes run in parallel) and tallied after its commit. Returns
+   * recorded false when the vote was not stored (closed, past the deadline, the agent's other
+   * ballot first): the caller explains why.
+   */
+  async record(proposal: ProposalRow, cast: VoteRow, voteId: string, now: Date): Promise<{ recorded: false } | { recorded: true; status: ProposalStatusAfterVote }> {
+    const seen = this.seenVotes(proposal.id);
+    seen.set(cast.agentId, cast);
+    const predicted = tallyVotes(consensusInputOf(proposal, [...seen.values()], false)).status !== 'pending';
+    if (predicted) return this.recordAndSettle(proposal, cast, voteId, now);
+    if (!(await this.proposals.insertVoteIfOpen(proposal.id, cast, voteId, now))) return { recorded: false };
+    return { recorded: true, status: await this.afterVote(proposal, cast) };
+  }
+
+  private async recordAndSettle(proposal: ProposalRow, cast: VoteRow, voteId: string, now: Date): Promise<{ recorded: false } | { recorded: true; status: ProposalStatusAfterVote }> {
+    const effects = new ConsensusEffects();
+    const answer = await this.sql.transaction(async (tx): Promise<{ recorded: false } | { recorded: true; status: ProposalStatusAfterVote }> => {
+      const locked = await this.proposals.lock(tx, proposal.id);
+      if (!locked || locked.status !== 'open' || locked.deadlineAt <= now) return { recorded: false };
+      const { inserted, votes } = await this.proposals.insertVoteAndList(tx, proposal.id, cast, voteId);
+      if (!inserted) return { recorded: false };
+      this.remember(proposal.id, votes);
+      // Every later vote waits for this lock and then sees this one: no tally after commit needed.
+      const settled = await this.settle(tx, locked, votes, { deadlinePassed: false, now: new Date(), cast }, effects);
+      return { recorded: true, status: settled.closed ? (settled.outcome.status as 'decided' | 'not_reached') : 'open' };
+    });
+    if (answer.recorded && answer.status !== 'open') this.markClosed(proposal.id, answer.status as 'decided' | 'not_reached');
+    this.apply(effects);
+    return answer;
+  }
+
+  private seenVotes(proposalId: string): Map<string, VoteRow> {
+    let seen = this.seen.get(proposalId);
+    if (!seen) {
+      seen = new Map();
+      this.seen.set(proposalId, seen);
+      if (this.seen.size > CLOSED_MEMORY) this.seen.delete(this.seen.keys().next().value!);
+    }
+    return seen;
+  }
+
+  private remember(proposalId: string, votes: VoteRow[]): void {
+    const seen = this.seenVotes(proposalId);
+    for (const vote of votes) seen.set(vote.agentId, vote);
+  }
+
+  private markClosed(proposalId: string, status: 'decided' | 'not_reached'): void {
+    this.closedHere.set(proposalId, status);
+    this.seen.delete(proposalId);
+    if (this.closedHere.size > CLOSED_MEMORY) this.closedHere.delete(this.closedHere.keys().next().value!);
+  }
+
+  /**
    * After a vote was recorded (committed): tallies every vote committed so far. Votes of one
    * proposal are recorded in parallel; each tallies after its own commit, so the last one to
    * commit sees them all, and a final outcome is closed under the row lock on a fresh read.
    * Returns the proposal's status once this vote is accounted for.
    */
-  async afterVote(proposal: ProposalRow, cast: VoteRow): Promise<'open' | 'decided' | 'not_reached' | 'cancelled'> {
+  async afterVote(proposal: ProposalRow, cast: VoteRow): Promise<ProposalStatusAfterVote> {
     const effects = new ConsensusEffects();
     const votes = await this.proposals.listVotes(proposal.id);
+    this.remember(proposal.id, votes);
     const outcome = tallyVotes(consensusInputOf(proposal, votes, false));
-    let status: 'open' | 'decided' | 'not_reached' | 'cancelled' = 'open';
+    let status: ProposalStatusAfterVote = 'open';
     if (outcome.status === 'pending') {
       effects.events.push(...(await this.proposals.appendEvents(this.sql.direct, [voteCastEvent(proposal, cast, votes.length, presentTally(outcome))])));
     } else {
@@ -165,7 +228,7 @@ export class ConsensusSettlement {
     return this.closedHere.has(proposalId);
   }
 
-  private async closeAfterVote(proposal: ProposalRow, cast: VoteRow, effects: ConsensusEffects): Promise<'open' | 'decided' | 'not_reached' | 'cancelled'> {
+  private async closeAfterVote(proposal: ProposalRow, cast: VoteRow, effects: ConsensusEffects): Promise<ProposalStatusAfterVote> {
     const status = await this.sql.transaction(async (tx) => {
       const locked = (await this.proposals.lock(tx, proposal.id))!;
       const fresh = await this.proposals.listVotes(proposal.id, tx);
@@ -173,10 +236,7 @@ export class ConsensusSettlement {
       if (locked.status !== 'open') return locked.status;
       return settled.closed ? (settled.outcome.status as 'decided' | 'not_reached') : 'open';
     });
-    if (status === 'decided' || status === 'not_reached') {
-      this.closedHere.set(proposal.id, status);
-      if (this.closedHere.size > CLOSED_MEMORY) this.closedHere.delete(this.closedHere.keys().next().value!);
-    }
+    if (status === 'decided' || status === 'not_reached') this.markClosed(proposal.id, status);
     return status;
   }
 

@@ -165,6 +165,30 @@ export class ConsensusRepository {
   }
 
   /**
+   * Under the proposal's row lock (the caller checked it is open): records the vote unless the
+   * agent has one, and returns every vote in the order cast, the new one included. One
+   * statement: its snapshot, taken after the lock was granted, sees every vote committed before.
+   */
+  async insertVoteAndList(tx: RawSql, proposalId: string, vote: VoteRow, id: string): Promise<{ inserted: boolean; votes: VoteRow[] }> {
+    const rows = await tx.$queryRaw<Array<VoteRow & { fresh: boolean }>>`
+      WITH inserted AS (
+        INSERT INTO consensus_votes (id, proposal_id, agent_id, value, weight, delegate_agent_id, cast_at)
+        VALUES (${id}::uuid, ${proposalId}::uuid, ${vote.agentId}::uuid, ${vote.delegateAgentId === null ? jsonParam(vote.value) : null}::jsonb,
+                ${vote.weight}, ${vote.delegateAgentId}::uuid, ${vote.castAt})
+        ON CONFLICT (proposal_id, agent_id) DO NOTHING
+        RETURNING id, agent_id, value, weight, delegate_agent_id, cast_at
+      )
+      SELECT agent_id AS "agentId", value, weight, delegate_agent_id AS "delegateAgentId", cast_at AS "castAt", fresh
+      FROM (
+        SELECT id, agent_id, value, weight, delegate_agent_id, cast_at, false AS fresh FROM consensus_votes WHERE proposal_id = ${proposalId}::uuid
+        UNION ALL
+        SELECT id, agent_id, value, weight, delegate_agent_id, cast_at, true AS fresh FROM inserted
+      ) v
+      ORDER BY cast_at, id`;
+    return { inserted: rows.some((r) => r.fresh), votes: rows.map(({ fresh: _fresh, ...vote }) => vote) };
+  }
+
+  /**
    * Records a vote if the proposal is still open at `now` and the agent has no vote yet; false
    * otherwise. The share lock taken on the proposal row makes a concurrent close wait for this
    * insert to commit (so its tally counts the vote), and a vote after a close see it closed.

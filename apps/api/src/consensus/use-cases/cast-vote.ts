@@ -17,9 +17,9 @@ type Answer = AckResponse<ConsensusVoteAck>;
 /**
  * Records an agent's vote (or delegation) and re-tallies at once: the proposal closes on the
  * vote that settles it. A vote is checked against the proposal's fixed terms (participants,
- * options), recorded by one guarded insert (still open and before the deadline, one row per
- * agent), then tallied with every vote committed so far (ConsensusSettlement.afterVote). Votes
- * of one proposal run in parallel; only the close is serialised.
+ * options), then recorded and tallied by ConsensusSettlement.record: in parallel with the
+ * proposal's other votes, except the one that settles it, which is recorded and closes the
+ * proposal in one transaction.
  */
 @Injectable()
 export class CastVote {
@@ -47,11 +47,10 @@ export class CastVote {
       ballot.value.kind === 'vote'
         ? { agentId, value: ballot.value.value, weight, delegateAgentId: null, castAt: now }
         : { agentId, value: null, weight, delegateAgentId: ballot.value.delegateTo.toLowerCase(), castAt: now };
-    const recorded = !rejection && (await this.proposals.insertVoteIfOpen(proposalId, cast, uuidv7(), now));
+    const recorded = rejection ? ({ recorded: false } as const) : await this.settlement.record(terms, cast, uuidv7(), now);
     // Not recorded: closed, past the deadline, or this agent's other vote or delegation landed first.
-    if (!recorded) return this.explainRefusal(ownerId, proposalId, agentId, ballot.value, now);
-    const status = await this.settlement.afterVote(terms, cast);
-    return { ok: true, data: { proposal_id: proposalId, agent_id: agentId, status, cast_at: now.toISOString() } };
+    if (!recorded.recorded) return this.explainRefusal(ownerId, proposalId, agentId, ballot.value, now);
+    return { ok: true, data: { proposal_id: proposalId, agent_id: agentId, status: recorded.status, cast_at: now.toISOString() } };
   }
 
   /** Nothing was recorded: why, from the row as it is now. A proposal past its deadline is closed on the way. */
