@@ -30,3 +30,4 @@ export * from './tasks/redundancy';
 export * from './topology/delegation-rules';
 export * from './topology/ring-pipeline';
 export * from './tasks/leader-verification';
+export * from './networks/network-optimization';
