@@ -172,4 +172,40 @@ describe('redundant execution: n distinct agents, result decided by a vote', () 
     expect((await submit(swarmId, { task_type: 'x', redundancy: 2, consensus: { algorithm: 'delegated' } })).body.message).toMatch(/consensus.algorithm must be one of/);
     expect((await submit(swarmId, { task_type: 'x', redundancy: 2, consensus: 'majority' })).status).toBe(400);
   });
+
+  it('runs a leader-elected task: the elected leader runs it, the others verify, the verified result stands', async () => {
+    const swarmId = await swarm();
+    const behave = (t: TaskAssignPayload): ScriptedBehaviour =>
+      t.task_type === 'summarise.verify' ? { kind: 'result', result: { verified: true } } : { kind: 'result', result: { summary: 'short' } };
+    const team = [];
+    for (let i = 0; i < 3; i++) team.push(await agent(swarmId, behave));
+    const res = await submit(swarmId, { task_type: 'summarise', payload: { text: 'long' }, leader_election: 3, idempotency_key: 'elected-1' });
+    expect(res.status).toBe(201);
+    expect(res.body.verification).toMatchObject({ collaborators: expect.any(Array), leader: expect.any(String), verifiers: expect.any(Array) });
+    expect(res.body.verification.collaborators.sort()).toEqual(team.map((a) => a.id).sort());
+    const again = await submit(swarmId, { task_type: 'summarise', leader_election: 3, idempotency_key: 'elected-1' });
+    expect(again.body.id).toBe(res.body.id);
+
+    const done = await final(swarmId, res.body.id);
+    expect(done).toMatchObject({ status: 'completed', result: { summary: 'short' } });
+    expect(done.verification.verifiers).toEqual([
+      expect.objectContaining({ status: 'completed', verdict: 'approved' }),
+      expect.objectContaining({ status: 'completed', verdict: 'approved' }),
+    ]);
+    const leader = team.find((a) => a.id === done.verification.leader)!;
+    expect(leader.scripted.assignments.map((t) => t.task_type)).toEqual(['summarise']);
+    for (const other of team.filter((a) => a !== leader)) expect(other.scripted.assignments.map((t) => t.task_type)).toEqual(['summarise.verify']);
+  });
+
+  it('refuses leader-elected tasks that cannot work', async () => {
+    const swarmId = await swarm();
+    await agent(swarmId, () => ({ kind: 'result' }));
+    await agent(swarmId, () => ({ kind: 'result' }));
+    const tooMany = await submit(swarmId, { task_type: 'x', leader_election: 3 });
+    expect(tooMany.status).toBe(409);
+    expect(tooMany.body.message).toBe('leader_election 3 needs 3 distinct live agents; the swarm has 2');
+    expect((await submit(swarmId, { task_type: 'x', leader_election: 1 })).status).toBe(400);
+    expect((await submit(swarmId, { task_type: 'x', leader_election: 2, redundancy: 2 })).body.message).toMatch(/either leader-elected or redundant/);
+    expect((await submit(swarmId, { tasks: [{ task_type: 'x', leader_election: 2 }, { task_type: 'y' }] })).body.message).toMatch(/submitted on its own/);
+  });
 });

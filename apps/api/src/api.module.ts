@@ -11,6 +11,7 @@ import { TasksController } from './tasks/tasks.controller';
 import { CancelTask } from './tasks/use-cases/cancel-task';
 import { SubmitTasks } from './tasks/use-cases/submit-tasks';
 import { SubmitRedundantTask } from './tasks/use-cases/submit-redundant-task';
+import { SubmitLeaderElectedTask } from './tasks/use-cases/submit-leader-elected-task';
 import { SubmitPipelineTask } from './tasks/use-cases/submit-pipeline-task';
 import { DelegateSubtasks } from './tasks/use-cases/delegate-subtasks';
 import { AgentsController } from './agents/agents.controller';
@@ -94,6 +95,7 @@ export class ApiModule {
         GetSwarmHealth,
         SubmitTasks,
         SubmitRedundantTask,
+        SubmitLeaderElectedTask,
         SubmitPipelineTask,
         DelegateSubtasks,
         CancelTask,

@@ -17,7 +17,7 @@ import {
 /** Every problem as a "path: message" line, worded and ordered as the REST ValidationPipe does. */
 export type TaskSubmissionCheck = { ok: true; tasks: SubmitTaskDto[] } | { ok: false; problems: string[] };
 
-const TASK_FIELDS = new Set(['task_type', 'payload', 'priority', 'required_capabilities', 'depends_on', 'dependency_type', 'max_attempts', 'timeout_ms', 'idempotency_key', 'ref', 'redundancy', 'consensus', 'pipeline']);
+const TASK_FIELDS = new Set(['task_type', 'payload', 'priority', 'required_capabilities', 'depends_on', 'dependency_type', 'max_attempts', 'timeout_ms', 'idempotency_key', 'ref', 'redundancy', 'consensus', 'pipeline', 'leader_election']);
 /**
  * Keys the class-transformer step before class-validator never copied (they name members of
  * Object.prototype), so they were neither used nor reported as unknown: still ignored.
@@ -105,6 +105,7 @@ function checkTask(task: Record<string, unknown>, parent: string, problems: stri
   if (consensus !== undefined && (typeof consensus !== 'object' || consensus === null || Array.isArray(consensus))) problems.push(`${at}consensus: ${M.consensus}`);
 
   if (task.pipeline !== undefined && typeof task.pipeline !== 'boolean') problems.push(`${at}pipeline: ${M.pipeline}`);
+  if (task.leader_election !== undefined) checkInteger(task.leader_election, 'leader_election', { min: 2, max: 10 }, M.leaderElection, at, problems);
 
   const ref = task.ref;
   if (ref !== undefined) {

@@ -50,6 +50,7 @@ export const TASK_SUBMISSION_MESSAGES = {
   redundancy: 'redundancy must be an integer',
   consensus: 'consensus must be an object',
   pipeline: 'pipeline must be a boolean value',
+  leaderElection: 'leader_election must be an integer (the number of collaborators)',
 } as const;
 const M = TASK_SUBMISSION_MESSAGES;
 
@@ -110,6 +111,14 @@ export class SubmitTaskDto {
   @ApiPropertyOptional({ description: 'Ring swarms: the task travels the ring from the leader, each live member once, each output the next one\'s payload; the last output is the result' })
   @IsOmittable() @IsBoolean({ message: M.pipeline })
   pipeline?: boolean;
+
+  @ApiPropertyOptional({
+    minimum: 2,
+    maximum: 10,
+    description: 'Elect a leader among this many distinct live agents to run it; the others then verify its result (task type + ".verify", payload {task, leader: {agent_id, task_id, result}}); the result stands once a strict majority of them approve',
+  })
+  @IsOmittable() @IsInt({ message: M.leaderElection }) @Min(2) @Max(10)
+  leader_election?: number;
 
   @ApiPropertyOptional({ example: 'fetch', description: 'A name other tasks of the same batch use in depends_on' })
   @IsOmittable() @IsString() @Matches(TASK_REF_PATTERN, { message: M.ref })

@@ -12,6 +12,7 @@ import { TerminateSwarm } from '../swarms/use-cases/terminate-swarm';
 import { UpdateSwarm } from '../swarms/use-cases/update-swarm';
 import { SubmitPipelineTask } from '../tasks/use-cases/submit-pipeline-task';
 import { SubmitRedundantTask } from '../tasks/use-cases/submit-redundant-task';
+import { SubmitLeaderElectedTask } from '../tasks/use-cases/submit-leader-elected-task';
 import { SubmitTasks } from '../tasks/use-cases/submit-tasks';
 import { NetworksController } from './networks.controller';
 import { CreateNetwork } from './use-cases/create-network';
@@ -38,6 +39,7 @@ import { WorkflowsController } from './workflows.controller';
     TerminateSwarm,
     SubmitTasks,
     SubmitRedundantTask,
+    SubmitLeaderElectedTask,
     SubmitPipelineTask,
     TaskMetricsRepository,
     GetSwarmMetrics,

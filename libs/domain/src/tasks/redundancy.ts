@@ -71,15 +71,16 @@ export interface ReplicaCandidate {
 
 /**
  * The distinct agents a redundant task runs on: capable ones, least loaded first (ties by id,
- * so the choice is reproducible). Throws Conflict saying how many were needed and found.
+ * so the choice is reproducible). Throws Conflict saying how many were needed and found, and
+ * what asked for them (`asking`).
  */
-export function chooseReplicaAgents(candidates: ReplicaCandidate[], required: readonly string[], replicas: number): string[] {
+export function chooseReplicaAgents(candidates: ReplicaCandidate[], required: readonly string[], replicas: number, asking = `redundancy ${replicas}`): string[] {
   const capable = candidates
     .filter((c) => required.every((cap) => cap.startsWith(AGENT_CAPABILITY_PREFIX) || c.capabilities.includes(cap)))
     .sort((a, b) => a.load - b.load || (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
   if (capable.length < replicas) {
     const what = required.length > 0 ? ` with capabilities [${required.join(', ')}]` : '';
-    throw new Conflict(`redundancy ${replicas} needs ${replicas} distinct live agents${what}; the swarm has ${capable.length}`, {
+    throw new Conflict(`${asking} needs ${replicas} distinct live agents${what}; the swarm has ${capable.length}`, {
       needed: replicas,
       available: capable.length,
     });

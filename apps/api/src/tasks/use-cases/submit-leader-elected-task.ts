@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Prisma, PrismaService } from '@swarm/db';
+import { Prisma, PrismaService, TaskRepository, uniqueViolationTarget } from '@swarm/db';
 import {
   agentCapability,
   chooseReplicaAgents,
@@ -25,7 +25,15 @@ export interface LeaderElectedTaskInput {
   collaborators: number;
   requiredCapabilities?: string[];
   priority?: number;
+  maxAttempts?: number;
   timeoutMs?: number;
+  idempotencyKey?: string;
+}
+
+export interface LeaderElectedTask {
+  parentId: string;
+  /** False: the idempotency key named an earlier task, returned as it is. */
+  created: boolean;
 }
 
 /**
@@ -40,11 +48,12 @@ export class SubmitLeaderElectedTask {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly tasks: TaskRepository,
     private readonly dispatch: TaskDispatchStore,
     private readonly metrics: Metrics,
   ) {}
 
-  async execute(ownerId: string, swarmId: string, input: LeaderElectedTaskInput): Promise<{ parentId: string; leaderTaskId: string; spec: LeaderVerificationSpec }> {
+  async execute(ownerId: string, swarmId: string, input: LeaderElectedTaskInput): Promise<LeaderElectedTask> {
     const { min, max } = LEADER_ELECTION_COLLABORATORS;
     if (!Number.isInteger(input.collaborators) || input.collaborators < min || input.collaborators > max) {
       throw new ValidationFailed(`leader-election needs from ${min} to ${max} collaborators: one leads, the others verify its result`);
@@ -53,43 +62,62 @@ export class SubmitLeaderElectedTask {
     if (size > TASK_PAYLOAD_MAX_BYTES) throw new ValidationFailed(`payload is ${size} bytes; the limit is ${TASK_PAYLOAD_MAX_BYTES}`);
     const required = normaliseCapabilities(input.requiredCapabilities ?? []);
 
-    const created = await this.prisma.$transaction(async (tx) => {
-      const [swarm] = await tx.$queryRaw<Array<{ id: string; status: string; configuration: unknown }>>`
-        SELECT id, status::text AS status, configuration FROM swarms WHERE id = ${swarmId}::uuid AND owner_id = ${ownerId}::uuid FOR SHARE`;
-      if (!swarm) throw new NotFound('swarm', swarmId);
-      if (swarm.status === 'terminated') throw new Conflict(`swarm ${swarmId} is terminated and takes no tasks`);
-      const members = await this.candidates(tx, swarmId, input.taskType);
-      const chosen = new Set(chooseReplicaAgents(members, required, input.collaborators));
-      const election = rankLeaderCandidates(members.filter((m) => chosen.has(m.agentId)));
-      const ranked = election.ranking.map((r) => r.agent_id);
-      const config = readStoredConfiguration(swarm.configuration);
-      const now = new Date();
-      const id = uuidv7();
-      const leaderTaskId = uuidv7();
-      const spec: LeaderVerificationSpec = {
-        collaborators: ranked,
-        leader: election.leader,
-        leader_task_id: leaderTaskId,
-        election,
-        former_leaders: [],
-        verifiers: ranked.slice(1).map((agent_id) => ({ agent_id, task_id: null, status: 'waiting', verdict: null, reason: null })),
-      };
-      const common = {
-        ownerId,
-        swarmId,
-        taskType: input.taskType,
-        payload: (input.payload ?? null) as Prisma.InputJsonValue,
-        priority: input.priority ?? TASK_PRIORITY.default,
-        maxAttempts: config.max_task_attempts,
-        timeoutMs: input.timeoutMs ?? config.task_timeout_ms,
-        createdAt: now,
-        queuedAt: now,
-      };
-      await tx.task.create({ data: { ...common, id, requiredCapabilities: required, status: 'running', startedAt: now, verification: spec as unknown as Prisma.InputJsonValue } });
+    let created: { parentId: string; leaderTaskId: string; spec: LeaderVerificationSpec; capabilities: string[]; queuedAt: Date } | { existing: string };
+    try {
+      created = await this.prisma.$transaction(async (tx) => {
+        const [swarm] = await tx.$queryRaw<Array<{ id: string; status: string; configuration: unknown }>>`
+          SELECT id, status::text AS status, configuration FROM swarms WHERE id = ${swarmId}::uuid AND owner_id = ${ownerId}::uuid FOR SHARE`;
+        if (!swarm) throw new NotFound('swarm', swarmId);
+        if (swarm.status === 'terminated') throw new Conflict(`swarm ${swarmId} is terminated and takes no tasks`);
+        if (input.idempotencyKey !== undefined) {
+          const [existing] = await this.tasks.findByIdempotencyKeys(tx, ownerId, [input.idempotencyKey]);
+          if (existing) {
+            if (existing.swarmId !== swarmId) throw new Conflict(`idempotency_key "${input.idempotencyKey}" was already used for a task in another swarm`);
+            return { existing: existing.id };
+          }
+        }
+        const members = await this.candidates(tx, swarmId, input.taskType);
+        const chosen = new Set(chooseReplicaAgents(members, required, input.collaborators, `leader_election ${input.collaborators}`));
+        const election = rankLeaderCandidates(members.filter((m) => chosen.has(m.agentId)));
+        const ranked = election.ranking.map((r) => r.agent_id);
+        const config = readStoredConfiguration(swarm.configuration);
+        const now = new Date();
+        const id = uuidv7();
+        const leaderTaskId = uuidv7();
+        const spec: LeaderVerificationSpec = {
+          collaborators: ranked,
+          leader: election.leader,
+          leader_task_id: leaderTaskId,
+          election,
+          former_leaders: [],
+          verifiers: ranked.slice(1).map((agent_id) => ({ agent_id, task_id: null, status: 'waiting', verdict: null, reason: null })),
+        };
+        const common = {
+          ownerId,
+          swarmId,
+          taskType: input.taskType,
+          payload: (input.payload ?? null) as Prisma.InputJsonValue,
+          priority: input.priority ?? TASK_PRIORITY.default,
+          maxAttempts: input.maxAttempts ?? config.max_task_attempts,
+          timeoutMs: input.timeoutMs ?? config.task_timeout_ms,
+          createdAt: now,
+          queuedAt: now,
+        };
+        await tx.task.create({
+          data: { ...common, id, requiredCapabilities: required, status: 'running', startedAt: now, idempotencyKey: input.idempotencyKey ?? null, verification: spec as unknown as Prisma.InputJsonValue },
+      });
       const capabilities = normaliseCapabilities([...required, agentCapability(election.leader)]);
       await tx.task.create({ data: { ...common, id: leaderTaskId, parentTaskId: id, requiredCapabilities: capabilities, status: 'queued' } });
       return { parentId: id, leaderTaskId, spec, capabilities, queuedAt: now };
-    });
+      });
+    } catch (error) {
+      // The same key submitted concurrently: the other request's task is the answer.
+      if (!uniqueViolationTarget(error) || input.idempotencyKey === undefined) throw error;
+      const [winner] = await this.tasks.findByIdempotencyKeys(this.prisma, ownerId, [input.idempotencyKey]);
+      if (!winner || winner.swarmId !== swarmId) throw new Conflict(`idempotency_key "${input.idempotencyKey}" was used concurrently for a task in another swarm`);
+      created = { existing: winner.id };
+    }
+    if ('existing' in created) return { parentId: created.existing, created: false };
 
     try {
       await this.dispatch.enqueue(swarmId, [
@@ -107,7 +135,7 @@ export class SubmitLeaderElectedTask {
     }
     this.metrics.tasksSubmitted.inc(1);
     this.logger.log({ swarmId, taskId: created.parentId, leader: created.spec.leader, reason: created.spec.election.reason }, 'leader elected for a task');
-    return { parentId: created.parentId, leaderTaskId: created.leaderTaskId, spec: created.spec };
+    return { parentId: created.parentId, created: true };
   }
 
   /** Live members with their load and measured success rate on this task type. */

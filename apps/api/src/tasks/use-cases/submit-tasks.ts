@@ -18,6 +18,7 @@ import { EnqueueEntry, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { v7 as uuidv7 } from 'uuid';
 import type { Actor } from '../../auth/auth.decorators';
+import { SubmitLeaderElectedTask } from './submit-leader-elected-task';
 import { SubmitPipelineTask } from './submit-pipeline-task';
 import { SubmitRedundantTask } from './submit-redundant-task';
 
@@ -94,6 +95,7 @@ export class SubmitTasks {
     private readonly metrics: Metrics,
     private readonly redundant: SubmitRedundantTask,
     private readonly pipeline: SubmitPipelineTask,
+    private readonly leaderElected: SubmitLeaderElectedTask,
   ) {}
 
   async execute(command: SubmitTasksCommand): Promise<SubmitTasksResult> {
@@ -102,7 +104,27 @@ export class SubmitTasks {
     if (command.tasks.some((t) => t.pipeline === true)) {
       if (command.tasks.length > 1) throw new ValidationFailed('a pipeline task is submitted on its own, not in a batch');
       if (command.tasks[0].redundancy !== undefined) throw new ValidationFailed('a task is either a pipeline or redundant, not both');
+      if (command.tasks[0].leader_election !== undefined) throw new ValidationFailed('a task is either a pipeline or leader-elected, not both');
       const { task, created } = await this.pipeline.execute(ownerId, swarmId, command.tasks[0]);
+      return { tasks: [task], created: created ? 1 : 0 };
+    }
+    if (command.tasks.some((t) => t.leader_election !== undefined)) {
+      const [spec] = command.tasks;
+      if (command.tasks.length > 1) throw new ValidationFailed('a leader-elected task is submitted on its own, not in a batch');
+      if (spec.redundancy !== undefined || spec.consensus !== undefined) throw new ValidationFailed('a task is either leader-elected or redundant, not both');
+      if (spec.depends_on?.length) throw new ValidationFailed('depends_on cannot be combined with leader_election: let other tasks depend on the leader-elected one instead');
+      if (spec.required_capabilities?.some((c) => c.startsWith('agent:'))) throw new ValidationFailed('a leader-elected task chooses its agents itself: leave agent: capabilities out');
+      const { parentId, created } = await this.leaderElected.execute(ownerId, swarmId, {
+        taskType: spec.task_type,
+        payload: spec.payload ?? null,
+        collaborators: spec.leader_election!,
+        requiredCapabilities: spec.required_capabilities,
+        priority: spec.priority,
+        maxAttempts: spec.max_attempts,
+        timeoutMs: spec.timeout_ms,
+        idempotencyKey: spec.idempotency_key,
+      });
+      const [task] = await this.tasks.findManyByIds(this.prisma, ownerId, [parentId]);
       return { tasks: [task], created: created ? 1 : 0 };
     }
     const redundant = command.tasks.filter((t) => t.redundancy !== undefined || t.consensus !== undefined);
