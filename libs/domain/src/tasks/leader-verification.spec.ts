@@ -76,9 +76,12 @@ describe('decideVerification', () => {
   });
 
   it('falls once the majority is out of reach, saying who rejected and who could not check', () => {
-    const decision = decideVerification(spec([verifier('b', 'completed', 'rejected'), verifier('c', 'failed'), verifier('d', 'running')]));
+    const unable = { ...verifier('c', 'failed'), reason: 'no handler for swarm.coordinate.verify' };
+    const decision = decideVerification(spec([verifier('b', 'completed', 'rejected'), unable, verifier('d', 'running')]));
     expect(decision.state).toBe('failed');
-    expect(decision.state === 'failed' && decision.error).toBe("leader a's result was not verified: 0 of 3 verifiers approved, 2 needed; 1 rejected it (b: wrong), 1 could not check it");
+    expect(decision.state === 'failed' && decision.error).toBe(
+      "leader a's result was not verified: 0 of 3 verifiers approved, 2 needed; 1 rejected it (b: wrong), 1 could not check it (c: no handler for swarm.coordinate.verify)",
+    );
   });
 
   it('needs the single verifier of a pair to approve', () => {

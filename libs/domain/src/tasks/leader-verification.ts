@@ -107,9 +107,13 @@ export function decideVerification(spec: LeaderVerificationSpec): VerificationDe
   if (approvals >= needed) return { state: 'completed', approvals, needed };
   if (approvals + open < needed) {
     const rejected = spec.verifiers.filter((v) => v.verdict === 'rejected');
-    const unable = spec.verifiers.filter((v) => v.verdict === null && isFinal(v.status)).length;
+    const unable = spec.verifiers.filter((v) => v.verdict === null && isFinal(v.status));
     const first = rejected.find((v) => v.reason);
-    const why = [rejected.length > 0 ? `${rejected.length} rejected it${first ? ` (${first.agent_id}: ${first.reason})` : ''}` : null, unable > 0 ? `${unable} could not check it` : null]
+    const firstUnable = unable.find((v) => v.reason);
+    const why = [
+      rejected.length > 0 ? `${rejected.length} rejected it${first ? ` (${first.agent_id}: ${first.reason})` : ''}` : null,
+      unable.length > 0 ? `${unable.length} could not check it${firstUnable ? ` (${firstUnable.agent_id}: ${firstUnable.reason})` : ''}` : null,
+    ]
       .filter(Boolean)
       .join(', ');
     return { state: 'failed', error: `leader ${spec.leader}'s result was not verified: ${approvals} of ${total} verifiers approved, ${needed} needed; ${why}` };
