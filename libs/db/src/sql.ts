@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { Prisma } from './generated/prisma/client';
 import { preparedStatementName } from './prepared-statements';
@@ -53,14 +53,42 @@ function toSql(query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Pri
   return query instanceof Prisma.Sql ? query : Prisma.sql(query, ...(values as Prisma.Sql[]));
 }
 
+/** Connections of the pool whose commits return before their WAL is flushed to disk. */
+const ASYNC_COMMIT_POOL_SIZE = 4;
+
 /** The process's pg pool (shared with Prisma), for statements and transactions without Prisma. */
 @Injectable()
-export class Sql {
+export class Sql implements OnApplicationShutdown {
   /** Statements outside a transaction (each one atomic on its own). */
   readonly direct: SqlExecutor;
+  private asyncCommitPool: pg.Pool | null = null;
+  private asyncCommitExecutor: SqlExecutor | null = null;
 
   constructor(private readonly prisma: PrismaService) {
     this.direct = new SqlExecutor(prisma.pool);
+  }
+
+  /**
+   * Statements whose commit need not wait for the disk (synchronous_commit off), on a small
+   * pool of their own opened on first use. Only for changes the engine rebuilds if Postgres
+   * loses them in a crash (the last few hundred ms of such commits, never a torn state): an
+   * attempt's assignment is one. Lost, the task reads queued again and the reconciler re-queues
+   * it; the agent's report for the lost attempt carries a fencing token Postgres never knew, so
+   * it is refused, and the task runs (and counts) once more. Everything a client or an agent was
+   * told is final (submissions, results) stays on `direct`.
+   */
+  get asyncCommit(): SqlExecutor {
+    if (!this.asyncCommitExecutor) {
+      const pool = new pg.Pool({ ...this.prisma.pool.options, max: ASYNC_COMMIT_POOL_SIZE, options: '-c synchronous_commit=off' });
+      pool.on('error', () => undefined);
+      this.asyncCommitPool = pool;
+      this.asyncCommitExecutor = new SqlExecutor(pool);
+    }
+    return this.asyncCommitExecutor;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.asyncCommitPool?.end().catch(() => undefined);
   }
 
   /** BEGIN … COMMIT on one connection; ROLLBACK and rethrow when `work` throws. */

@@ -269,8 +269,11 @@ return moved`;
 
 // Raises the fencing counter to at least ARGV[1]: after Redis lost it, tokens must not repeat.
 const RAISE_FENCE = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) return tonumber(ARGV[1]) end
+local stored = redis.call('GET', KEYS[1])
+local floor = tonumber(ARGV[1])
+if not stored then floor = floor + tonumber(ARGV[2]) end
+local current = tonumber(stored or '0')
+if current < floor then redis.call('SET', KEYS[1], tostring(floor)) return floor end
 return current`;
 
 type Script = (...args: string[]) => Promise<unknown>;
@@ -460,8 +463,12 @@ export class TaskDispatchStore {
     return (await this.redis.client.get(this.keys.rosterVersion(swarmId))) ?? '0';
   }
 
-  /** Raises the fencing counter to at least `floor` (Postgres's highest token). */
-  async raiseFencingCounter(floor: bigint): Promise<void> {
-    await this.redis.client.eval(RAISE_FENCE, 1, this.keys.fencingCounter, floor.toString());
+  /**
+   * Raises the fencing counter to at least `floor` (Postgres's highest token); a counter Redis
+   * lost restarts `lostMargin` above it, past tokens Postgres may not have kept (see
+   * Sql.asyncCommit).
+   */
+  async raiseFencingCounter(floor: bigint, lostMargin = 0n): Promise<void> {
+    await this.redis.client.eval(RAISE_FENCE, 1, this.keys.fencingCounter, floor.toString(), lostMargin.toString());
   }
 }

@@ -19,6 +19,9 @@ const MAX_BLOCK_MS = 250;
  * finishes the cycles it is in; a cycle interrupted by a crash leaves claims the reconciler
  * repairs.
  */
+/** Far more tokens than a few hundred milliseconds of assignments could ever use. */
+const FENCING_RESTART_MARGIN = 1_000_000n;
+
 @Injectable()
 export class TaskDistributor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TaskDistributor.name);
@@ -40,8 +43,11 @@ export class TaskDistributor implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // Tokens must keep growing even if Redis lost its counter.
-    await this.store.raiseFencingCounter(await this.transitions.highestFencingToken());
+    // Tokens must keep growing even if Redis lost its counter. A lost counter restarts with a
+    // margin: assignments are committed without waiting for the disk, so after a crash of both
+    // Postgres and Redis the highest tokens handed out (to agents that may still report) can be
+    // missing from Postgres.
+    await this.store.raiseFencingCounter(await this.transitions.highestFencingToken(), FENCING_RESTART_MARGIN);
     this.blocking = new Redis(this.config.redis.url, { maxRetriesPerRequest: null, connectionName: 'swarm-distributor' });
     this.blocking.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'distributor redis connection error'));
     this.running = true;

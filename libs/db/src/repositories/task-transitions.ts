@@ -222,7 +222,7 @@ export class TaskTransitions {
   /** Statements outside a caller's transaction go straight to the pg pool. */
   private readonly db: RawSql;
 
-  constructor(sql: Sql) {
+  constructor(private readonly sql: Sql) {
     this.db = sql.direct;
   }
 
@@ -238,7 +238,8 @@ export class TaskTransitions {
    */
   async commitAssignments(claims: AssignmentClaim[], ackTimeoutMs: number): Promise<CommittedAssignment[]> {
     if (claims.length === 0) return [];
-    const rows = await this.db.$queryRaw<
+    // Not waiting for the disk: an assignment lost in a crash is rebuilt (Sql.asyncCommit).
+    const rows = await this.sql.asyncCommit.$queryRaw<
       Array<{
         id: string; swarm_id: string; owner_id: string; agent_id: string; task_type: string; payload: unknown; priority: number;
         attempt_count: number; max_attempts: number; timeout_ms: number; fencing_token: bigint; queued_at: Date; assigned_at: Date; deadline_at: Date;
