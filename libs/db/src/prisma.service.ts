@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { APP_CONFIG, AppConfig } from '@swarm/config';
 import pg from 'pg';
@@ -12,9 +12,10 @@ import { preparedStatementName } from './prepared-statements';
  * even while Postgres is still coming up; /ready reports it until it answers.
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnApplicationShutdown {
+export class PrismaService extends PrismaClient implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PrismaService.name);
   readonly pool: pg.Pool;
+  private readonly poolSize: number;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const pool = new pg.Pool({
@@ -27,6 +28,22 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     this.pool = pool;
     // Without a listener an idle connection's error (Postgres restarted) would crash the process.
     pool.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'idle database connection failed'));
+    this.poolSize = config.database.poolSize;
+  }
+
+  /**
+   * Opens the pool's connections once the app is up, in the background: otherwise the first
+   * burst of requests after a start waits while Postgres starts a backend for each connection,
+   * all at once. Nothing waits for it and a failure is ignored: the pool still connects on
+   * demand, as when Postgres is not up yet.
+   */
+  onApplicationBootstrap(): void {
+    for (let i = 0; i < this.poolSize; i++) {
+      void this.pool.connect().then(
+        (client) => client.release(),
+        () => undefined,
+      );
+    }
   }
 
   /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@swarm/db';
 import { repairTopologyLayout, TopologyLayout } from '@swarm/domain';
 import { TaskDispatchStore } from '@swarm/messaging';
-import { LayoutSwarm, previousLayout, STORED_MEMBER_SELECT, StoredMember, toTopologyMembers, topologyOptions } from './swarm-topology-sync';
+import { LayoutSwarm, previousLayout, readActiveMembers, toTopologyMembers, topologyOptions } from './swarm-topology-sync';
 
 export interface CurrentLayout {
   layout: TopologyLayout;
@@ -52,10 +52,7 @@ export class SwarmLayoutReader {
       select: { id: true, ownerId: true, topology: true, configuration: true, leaderAgentId: true, topologyState: true },
     });
     if (!swarm) return null;
-    const rows = (await this.prisma.swarmMembership.findMany({
-      where: { swarmId, status: 'active' },
-      select: STORED_MEMBER_SELECT,
-    })) as StoredMember[];
+    const rows = await readActiveMembers(this.prisma, swarmId);
     const { layout } = repairTopologyLayout(previousLayout(swarm as LayoutSwarm), toTopologyMembers(rows), topologyOptions(swarm));
     return { layout, pinned: new Set(rows.filter((r) => r.pinnedRole !== null).map((r) => r.agentId)) };
   }

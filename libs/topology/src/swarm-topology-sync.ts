@@ -101,6 +101,20 @@ export const STORED_MEMBER_SELECT = {
 } as const;
 
 /**
+ * The swarm's active members as STORED_MEMBER_SELECT reads them, in one statement (the select
+ * takes a second query for the agents): it runs in every membership and health transaction.
+ */
+export async function readActiveMembers(db: Prisma.TransactionClient, swarmId: string): Promise<StoredMember[]> {
+  const rows = await db.$queryRaw<Array<Omit<StoredMember, 'agent'> & { name: string; status: string }>>`
+    SELECT m.agent_id AS "agentId", m.role::text AS role, m.pinned_role::text AS "pinnedRole", m.parent_agent_id AS "parentAgentId",
+      m.priority, m.joined_at AS "joinedAt", a.name, a.status::text AS status
+    FROM swarm_memberships m JOIN agents a ON a.id = m.agent_id
+    WHERE m.swarm_id = ${swarmId}::uuid AND m.status = 'active'
+    ORDER BY m.joined_at, m.agent_id`;
+  return rows.map(({ name, status, ...member }) => ({ ...member, agent: { name, status } }));
+}
+
+/**
  * Keeps a swarm's roles, parents, leader and stored layout in step with its members: called in
  * the transaction that changed membership, health or topology, with the swarm row locked. It
  * repairs the previous layout (so a live leader stays and only agents near a loss move), writes
@@ -119,10 +133,7 @@ export class SwarmTopologySync {
     /** Live CPU figures: asked for only when an election will run (they are one of its criteria). */
     cpuPercent?: (agentIds: string[]) => Promise<ReadonlyMap<string, number | null>>,
   ): Promise<TopologyTransitionResult> {
-    const rows = (await tx.swarmMembership.findMany({
-      where: { swarmId: swarm.id, status: 'active' },
-      select: STORED_MEMBER_SELECT,
-    })) as StoredMember[];
+    const rows = await readActiveMembers(tx, swarm.id);
     const previous = previousLayout(swarm);
     const leaderStays = rows.some((r) => r.agentId === previous.leaderId && isLive(r.agent.status as AgentStatus));
     const cpu = cpuPercent && !leaderStays && rows.length > 0 ? await cpuPercent(rows.map((r) => r.agentId)) : undefined;

@@ -22,6 +22,7 @@ interface Entry {
 export class ApiKeyCache {
   private readonly logger = new Logger(ApiKeyCache.name);
   private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<ApiKeyWithOwner | null>>();
 
   constructor(
     private readonly redis: RedisService,
@@ -40,7 +41,14 @@ export class ApiKeyCache {
     const now = Date.now();
     const cached = this.entries.get(cacheKey);
     if (cached && cached.generation === generation && cached.expiresAt > now) return cached.row;
-    const row = await lookup();
+    // Concurrent misses of one key (a burst of requests on a cold cache) share one read.
+    const loadKey = `${generation}:${cacheKey}`;
+    let loading = this.loading.get(loadKey);
+    if (!loading) {
+      loading = lookup().finally(() => this.loading.delete(loadKey));
+      this.loading.set(loadKey, loading);
+    }
+    const row = await loading;
     if (row && !row.revokedAt) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
       this.entries.set(cacheKey, { row, generation, expiresAt: now + ENTRY_TTL_MS });

@@ -119,3 +119,22 @@ export function presentAgentStats(swarmId: string, record: AgentStatsRecord): Ag
     })),
   };
 }
+
+/**
+ * The short performance summary the aitbc answers carry (network status, /swarm/status): the
+ * swarm's measured figures over a window, success rate over the tasks that ended.
+ */
+export function presentPerformanceSummary(m: SwarmMetricsView) {
+  const ended = m.tasks_completed + m.tasks_failed;
+  return {
+    window: m.window,
+    tasks_completed: m.tasks_completed,
+    tasks_failed: m.tasks_failed,
+    throughput_per_sec: m.throughput_per_sec,
+    success_rate: ended === 0 ? null : m.tasks_completed / ended,
+    latency_p50_ms: { queue_wait: m.latency_ms.queue_wait.p50, execution: m.latency_ms.execution.p50, end_to_end: m.latency_ms.end_to_end.p50 },
+    agent_utilization: m.agent_utilization,
+    error_rate: m.error_rate,
+    retry_rate: m.retry_rate,
+  };
+}

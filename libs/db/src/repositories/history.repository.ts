@@ -41,8 +41,21 @@ export class HistoryRepository {
     await db.auditLog.create({ data: { ...entry, details: entry.details ?? {} } });
   }
 
+  /** Many audit rows in one statement. */
+  async auditMany(db: Db, entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await db.auditLog.createMany({ data: entries.map((entry) => ({ ...entry, details: entry.details ?? {} })) });
+  }
+
   appendSwarmEvent(db: Db, entry: SwarmEventEntry): Promise<SwarmEvent> {
     return db.swarmEvent.create({ data: { ...entry, data: entry.data ?? {} } });
+  }
+
+  /** Many events in one statement, returned in id order (the order they were given). */
+  async appendSwarmEvents(db: Db, entries: readonly SwarmEventEntry[]): Promise<SwarmEvent[]> {
+    if (entries.length === 0) return [];
+    const rows = await db.swarmEvent.createManyAndReturn({ data: entries.map((entry) => ({ ...entry, data: entry.data ?? {} })) });
+    return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Keyset paging on the bigint id, in either direction; filters by type and time range. */

@@ -153,7 +153,16 @@ export class TaskMetricsRepository {
 
   /** Live figures for [from, to): queue depth by current status, capacity of the active members. */
   async liveFigures(ownerId: string, swarmId: string, from: Date, to: Date): Promise<WindowFigures | null> {
-    return this.figures(swarmId, from, to, 'live', ownerId);
+    return (await this.figures([swarmId], from, to, 'live', ownerId)).get(swarmId) ?? null;
+  }
+
+  /**
+   * Live figures of several swarms in one statement, as liveFigures gives each: a summary of many
+   * swarms costs one round trip instead of one per swarm. Swarms the owner does not own are absent.
+   */
+  async liveFiguresOfSwarms(ownerId: string, swarmIds: readonly string[], from: Date, to: Date): Promise<Map<string, WindowFigures>> {
+    if (swarmIds.length === 0) return new Map();
+    return this.figures(swarmIds, from, to, 'live', ownerId);
   }
 
   /**
@@ -161,7 +170,7 @@ export class TaskMetricsRepository {
    * depth is the number of tasks outstanding at `to`, capacity that of the members at `to`.
    */
   async bucketFigures(swarmId: string, from: Date, to: Date): Promise<WindowFigures> {
-    const figures = await this.figures(swarmId, from, to, 'bucket', null);
+    const figures = (await this.figures([swarmId], from, to, 'bucket', null)).get(swarmId);
     if (!figures) throw new Error(`swarm ${swarmId} not found`);
     return figures;
   }
@@ -240,51 +249,57 @@ export class TaskMetricsRepository {
     return { membership, stats, inFlight };
   }
 
-  /** One statement (one snapshot, one round trip); no row when the owner does not own the swarm. */
-  private async figures(swarmId: string, from: Date, to: Date, mode: Mode, ownerId: string | null): Promise<WindowFigures | null> {
-    const swarm = Prisma.sql`${swarmId}::uuid`;
+  /** One statement (one snapshot, one round trip); no row for a swarm the owner does not own. */
+  private async figures(swarmIds: readonly string[], from: Date, to: Date, mode: Mode, ownerId: string | null): Promise<Map<string, WindowFigures>> {
+    const swarms = Prisma.sql`${[...new Set(swarmIds)]}::uuid[]`;
     const start = Prisma.sql`${from}::timestamptz`;
     const end = Prisma.sql`${to}::timestamptz`;
     const owned =
       ownerId === null
-        ? Prisma.sql`SELECT id FROM swarms WHERE id = ${swarm}`
-        : Prisma.sql`SELECT id FROM swarms WHERE id = ${swarm} AND owner_id = ${ownerId}::uuid`;
+        ? Prisma.sql`SELECT id FROM swarms WHERE id = ANY(${swarms})`
+        : Prisma.sql`SELECT id FROM swarms WHERE id = ANY(${swarms}) AND owner_id = ${ownerId}::uuid`;
 
     const depth =
       mode === 'live'
         ? Prisma.sql`
-          SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
+          SELECT swarm_id,
+                 count(*) FILTER (WHERE status = 'pending')::int AS pending,
                  count(*) FILTER (WHERE status = 'queued')::int AS queued,
                  count(*) FILTER (WHERE status = 'assigned')::int AS assigned,
                  count(*) FILTER (WHERE status = 'running')::int AS running,
                  count(*)::int AS outstanding
-          FROM tasks WHERE swarm_id = ${swarm} AND status IN ('pending', 'queued', 'assigned', 'running')`
+          FROM tasks WHERE swarm_id = ANY(${swarms}) AND status IN ('pending', 'queued', 'assigned', 'running')
+          GROUP BY swarm_id`
         : Prisma.sql`
-          SELECT 0 AS pending, 0 AS queued, 0 AS assigned, 0 AS running,
-            ((SELECT count(*) FROM tasks WHERE swarm_id = ${swarm} AND status IN ('pending', 'queued', 'assigned', 'running') AND created_at < ${end})
-             + (SELECT count(*) FROM tasks WHERE swarm_id = ${swarm} AND completed_at >= ${end} AND created_at < ${end}))::int AS outstanding`;
+          SELECT o.id AS swarm_id, 0 AS pending, 0 AS queued, 0 AS assigned, 0 AS running,
+            ((SELECT count(*) FROM tasks WHERE swarm_id = o.id AND status IN ('pending', 'queued', 'assigned', 'running') AND created_at < ${end})
+             + (SELECT count(*) FROM tasks WHERE swarm_id = o.id AND completed_at >= ${end} AND created_at < ${end}))::int AS outstanding
+          FROM owned o`;
 
     const members =
       mode === 'live'
         ? Prisma.sql`m.status = 'active'`
         : Prisma.sql`m.joined_at < ${end} AND (m.left_at IS NULL OR m.left_at >= ${end})`;
 
-    const rows = await this.prisma.$queryRaw<FiguresRow[]>`
+    // Each part is grouped by swarm and joined to the owned swarms, so a swarm without tasks,
+    // attempts or members still gets its row (zeros and nulls, as an ungrouped aggregate gives).
+    const rows = await this.prisma.$queryRaw<Array<FiguresRow & { swarm_id: string }>>`
       WITH owned AS (${owned}),
       submitted AS (
-        SELECT count(*)::int AS submitted FROM tasks
-        WHERE swarm_id = ${swarm} AND status IN (${ALL_TASK_STATUSES}) AND created_at >= ${start} AND created_at < ${end}
+        SELECT swarm_id, count(*)::int AS submitted FROM tasks
+        WHERE swarm_id = ANY(${swarms}) AND status IN (${ALL_TASK_STATUSES}) AND created_at >= ${start} AND created_at < ${end}
+        GROUP BY swarm_id
       ),
       finals AS (
-        SELECT status,
+        SELECT swarm_id, status,
           ${ms('assigned_at', 'queued_at')} AS queue_wait_ms,
           ${ms('completed_at', 'started_at')} AS execution_ms,
           ${ms('completed_at', 'created_at')} AS end_to_end_ms
         FROM tasks
-        WHERE swarm_id = ${swarm} AND completed_at >= ${start} AND completed_at < ${end}
+        WHERE swarm_id = ANY(${swarms}) AND completed_at >= ${start} AND completed_at < ${end}
       ),
       final_stats AS (
-        SELECT
+        SELECT swarm_id,
           count(*) FILTER (WHERE status = 'completed')::int AS completed,
           count(*) FILTER (WHERE status IN ('failed', 'timed_out'))::int AS failed,
           count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
@@ -298,9 +313,10 @@ export class TaskMetricsRepository {
           avg(end_to_end_ms) FILTER (WHERE status = 'completed') AS end_to_end_mean,
           count(end_to_end_ms) FILTER (WHERE status = 'completed')::int AS end_to_end_n
         FROM finals
+        GROUP BY swarm_id
       ),
       attempts AS (
-        SELECT a.attempt_number, a.status, a.assigned_at, a.finished_at
+        SELECT m.swarm_id, a.attempt_number, a.status, a.assigned_at, a.finished_at
         FROM swarm_memberships m
         CROSS JOIN LATERAL (
           SELECT x.task_id, x.attempt_number, x.status, x.assigned_at, x.finished_at FROM task_attempts x
@@ -310,10 +326,10 @@ export class TaskMetricsRepository {
           WHERE x.agent_id = m.agent_id AND x.finished_at IS NULL AND x.assigned_at < ${end}
         ) a
         -- A primary-key probe per attempt: a join lets the planner scan the swarm's whole task history instead.
-        WHERE m.swarm_id = ${swarm} AND (SELECT t.swarm_id FROM tasks t WHERE t.id = a.task_id) = ${swarm}
+        WHERE m.swarm_id = ANY(${swarms}) AND (SELECT t.swarm_id FROM tasks t WHERE t.id = a.task_id) = m.swarm_id
       ),
       attempt_stats AS (
-        SELECT
+        SELECT swarm_id,
           COALESCE(sum(GREATEST(0::float8,
             (EXTRACT(EPOCH FROM (LEAST(COALESCE(finished_at, ${end}), ${end}) - GREATEST(assigned_at, ${start}))) * 1000)::float8)), 0)::float8 AS busy_ms,
           count(*) FILTER (WHERE assigned_at >= ${start})::int AS attempts_assigned,
@@ -321,41 +337,61 @@ export class TaskMetricsRepository {
           count(*) FILTER (WHERE finished_at >= ${start} AND finished_at < ${end})::int AS attempts_finished,
           count(*) FILTER (WHERE finished_at >= ${start} AND finished_at < ${end} AND status IN ('failed', 'timed_out'))::int AS attempts_failed
         FROM attempts
+        GROUP BY swarm_id
       ),
       depth AS (${depth}),
       capacity AS (
-        SELECT COALESCE(sum(ag.max_concurrency), 0)::int AS capacity
+        SELECT m.swarm_id, COALESCE(sum(ag.max_concurrency), 0)::int AS capacity
         FROM swarm_memberships m JOIN agents ag ON ag.id = m.agent_id
-        WHERE m.swarm_id = ${swarm} AND ${members}
+        WHERE m.swarm_id = ANY(${swarms}) AND ${members}
+        GROUP BY m.swarm_id
       )
-      SELECT submitted.*, final_stats.*, attempt_stats.*, depth.*, capacity.*
-      FROM owned, submitted, final_stats, attempt_stats, depth, capacity`;
+      SELECT o.id AS swarm_id,
+        COALESCE(s.submitted, 0) AS submitted,
+        COALESCE(f.completed, 0) AS completed, COALESCE(f.failed, 0) AS failed, COALESCE(f.cancelled, 0) AS cancelled,
+        f.queue_wait_p, f.queue_wait_mean, COALESCE(f.queue_wait_n, 0) AS queue_wait_n,
+        f.execution_p, f.execution_mean, COALESCE(f.execution_n, 0) AS execution_n,
+        f.end_to_end_p, f.end_to_end_mean, COALESCE(f.end_to_end_n, 0) AS end_to_end_n,
+        COALESCE(a.busy_ms, 0)::float8 AS busy_ms,
+        COALESCE(a.attempts_assigned, 0) AS attempts_assigned, COALESCE(a.attempts_retried, 0) AS attempts_retried,
+        COALESCE(a.attempts_finished, 0) AS attempts_finished, COALESCE(a.attempts_failed, 0) AS attempts_failed,
+        COALESCE(d.pending, 0) AS pending, COALESCE(d.queued, 0) AS queued, COALESCE(d.assigned, 0) AS assigned,
+        COALESCE(d.running, 0) AS running, COALESCE(d.outstanding, 0) AS outstanding,
+        COALESCE(c.capacity, 0) AS capacity
+      FROM owned o
+      LEFT JOIN submitted s ON s.swarm_id = o.id
+      LEFT JOIN final_stats f ON f.swarm_id = o.id
+      LEFT JOIN attempt_stats a ON a.swarm_id = o.id
+      LEFT JOIN depth d ON d.swarm_id = o.id
+      LEFT JOIN capacity c ON c.swarm_id = o.id`;
 
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      swarmId,
-      from,
-      to,
-      tasksSubmitted: r.submitted,
-      tasksCompleted: r.completed,
-      tasksFailed: r.failed,
-      tasksCancelled: r.cancelled,
-      latency: {
-        queueWait: summary(r.queue_wait_p, r.queue_wait_mean, r.queue_wait_n),
-        execution: summary(r.execution_p, r.execution_mean, r.execution_n),
-        endToEnd: summary(r.end_to_end_p, r.end_to_end_mean, r.end_to_end_n),
-      },
-      attempts: {
-        assigned: r.attempts_assigned,
-        retried: r.attempts_retried,
-        finished: r.attempts_finished,
-        failed: r.attempts_failed,
-      },
-      busyMs: r.busy_ms,
-      capacitySlots: r.capacity,
-      queueDepth: r.outstanding,
-      queueDepthByStatus: mode === 'live' ? { pending: r.pending, queued: r.queued, assigned: r.assigned, running: r.running } : null,
-    };
+    return new Map(rows.map((r) => [r.swarm_id, toWindowFigures(r.swarm_id, from, to, mode, r)]));
   }
+}
+
+function toWindowFigures(swarmId: string, from: Date, to: Date, mode: Mode, r: FiguresRow): WindowFigures {
+  return {
+    swarmId,
+    from,
+    to,
+    tasksSubmitted: r.submitted,
+    tasksCompleted: r.completed,
+    tasksFailed: r.failed,
+    tasksCancelled: r.cancelled,
+    latency: {
+      queueWait: summary(r.queue_wait_p, r.queue_wait_mean, r.queue_wait_n),
+      execution: summary(r.execution_p, r.execution_mean, r.execution_n),
+      endToEnd: summary(r.end_to_end_p, r.end_to_end_mean, r.end_to_end_n),
+    },
+    attempts: {
+      assigned: r.attempts_assigned,
+      retried: r.attempts_retried,
+      finished: r.attempts_finished,
+      failed: r.attempts_failed,
+    },
+    busyMs: r.busy_ms,
+    capacitySlots: r.capacity,
+    queueDepth: r.outstanding,
+    queueDepthByStatus: mode === 'live' ? { pending: r.pending, queued: r.queued, assigned: r.assigned, running: r.running } : null,
+  };
 }

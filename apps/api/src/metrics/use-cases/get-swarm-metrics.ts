@@ -16,4 +16,12 @@ export class GetSwarmMetrics {
     if (!figures) throw new NotFound('swarm', swarmId);
     return presentSwarmMetrics(window, figures);
   }
+
+  /** As execute for each of the swarms, read in one statement; swarms the owner does not own are left out. */
+  async forSwarms(ownerId: string, swarmIds: readonly string[], window: LiveMetricWindow = DEFAULT_LIVE_METRIC_WINDOW, now = Date.now()): Promise<Map<string, SwarmMetricsView>> {
+    const to = new Date(now);
+    const from = new Date(now - METRIC_WINDOW_MS[window]);
+    const figures = await this.metrics.liveFiguresOfSwarms(ownerId, swarmIds, from, to);
+    return new Map([...figures].map(([id, f]) => [id, presentSwarmMetrics(window, f)]));
+  }
 }

@@ -39,9 +39,9 @@ export class AgentsNotFound extends DomainError {
 
 /**
  * A network is a swarm of the caller's existing agents: the swarm is created with the
- * strategy's topology and the agents join it through the ordinary registration, so events,
- * roles and topology are the same as for any swarm. If a join fails the swarm is terminated
- * again, leaving no half-made network.
+ * strategy's topology and the agents join it through the ordinary registration (all in one
+ * batch), so events, roles and topology are the same as for any swarm. If a join fails the
+ * swarm is terminated again, leaving no half-made network.
  */
 @Injectable()
 export class CreateNetwork {
@@ -89,7 +89,14 @@ export class CreateNetwork {
           requestId: command.actor.requestId,
         });
       });
-      for (const agentId of agentIds) await this.registerAgent.execute({ actor: command.actor, swarmId: swarm.id, agentId });
+      // All in one transaction with one topology pass, not one of each per agent.
+      const outcomes = await this.registerAgent.executeMany(
+        ownerId,
+        swarm.id,
+        agentIds.map((agentId) => ({ actor: command.actor, agentId })),
+      );
+      const refused = outcomes.find((o) => 'error' in o);
+      if (refused && 'error' in refused) throw refused.error;
     } catch (error) {
       await this.undo(command.actor, networkId, swarm.id);
       throw error;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService, Swarm } from '@swarm/db';
-import { AgentStatus, NotFound, TaskStatus } from '@swarm/domain';
+import { AgentStatus, NotFound, SwarmStatus, SwarmTopology, TaskStatus } from '@swarm/domain';
 
 export type AgentNetwork = Prisma.AgentNetworkGetPayload<object>;
 export type NetworkExecution = Prisma.NetworkExecutionGetPayload<object>;
@@ -15,6 +15,13 @@ export interface LoadedNetwork {
   swarm: Swarm;
   /** Active members of the backing swarm, in the order they joined. */
   members: NetworkMember[];
+}
+
+export interface NetworkSummary {
+  networkId: string;
+  swarm: { id: string; status: SwarmStatus; topology: SwarmTopology };
+  /** One per active member of the backing swarm. */
+  memberStatuses: AgentStatus[];
 }
 
 /** Subtask counts of one execution, by status. */
@@ -78,6 +85,26 @@ export class NetworkRecords {
     const { swarm, ...network } = found;
     const { memberships, ...swarmRow } = swarm;
     return { network, swarm: swarmRow, members: memberships.map((m) => ({ agentId: m.agentId, status: m.agent.status })) };
+  }
+
+  /**
+   * What a status read needs of a network, in one statement (load takes a round trip per
+   * relation): its backing swarm's state and the statuses of its active members.
+   */
+  async summary(ownerId: string, networkId: string): Promise<NetworkSummary> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: string; swarm_id: string; status: SwarmStatus; topology: SwarmTopology; statuses: AgentStatus[] }>>`
+      SELECT n.id, s.id AS swarm_id, s.status::text AS status, s.topology::text AS topology,
+        -- In join order, as load lists the members.
+        coalesce(array_agg(a.status::text ORDER BY m.joined_at, m.agent_id) FILTER (WHERE a.id IS NOT NULL), '{}') AS statuses
+      FROM agent_networks n
+      JOIN swarms s ON s.id = n.swarm_id
+      LEFT JOIN swarm_memberships m ON m.swarm_id = s.id AND m.status = 'active'
+      LEFT JOIN agents a ON a.id = m.agent_id
+      WHERE n.id = ${networkId}::uuid AND n.owner_id = ${ownerId}::uuid
+      GROUP BY n.id, s.id`;
+    const row = rows[0];
+    if (!row) throw new NotFound('network', networkId);
+    return { networkId: row.id, swarm: { id: row.swarm_id, status: row.status, topology: row.topology }, memberStatuses: row.statuses };
   }
 
   async list(ownerId: string, limit: number): Promise<LoadedNetwork[]> {

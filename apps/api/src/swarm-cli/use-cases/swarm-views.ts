@@ -2,13 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@swarm/db';
 import { NotFound, SwarmStatus } from '@swarm/domain';
 import type { Actor } from '../../auth/auth.decorators';
-import { RemoveSwarmAgent } from '../../agents/use-cases/remove-swarm-agent';
+import { MemberRemoval, RemoveSwarmAgent } from '../../agents/use-cases/remove-swarm-agent';
+import { KeyedBatches } from '../../common/keyed-batches';
 import { GetSwarmMetrics } from '../../metrics/use-cases/get-swarm-metrics';
+import { presentPerformanceSummary } from '../../metrics/metrics.presenter';
 import { CoordinationStates } from './coordination-state';
 
 const ACTIVE_TASK_STATUSES = ['pending', 'queued', 'assigned', 'running'] as const;
 /** Performance is measured over this window of the swarm's tasks. */
 const PERFORMANCE_WINDOW = '24h';
+/** At most this many members leave in one transaction. */
+const LEAVE_BATCH_MAX = 200;
 
 export interface SwarmMemberView {
   member_id: string;
@@ -34,12 +38,24 @@ export interface SwarmListing {
 /** The caller's swarms as the /swarm endpoints show them, and leaving them. */
 @Injectable()
 export class SwarmViews {
+  /**
+   * Leaves of one swarm, a whole swarm's members or many single leaves at once, would each hold
+   * its row lock for a whole removal in turn; batched, they share one transaction and one
+   * topology pass. Keyed by owner and swarm.
+   */
+  private readonly removals: KeyedBatches<MemberRemoval, void>;
+
   constructor(
     private readonly prisma: PrismaService,
-    private readonly removeAgent: RemoveSwarmAgent,
+    removeAgent: RemoveSwarmAgent,
     private readonly coordinations: CoordinationStates,
     private readonly metrics: GetSwarmMetrics,
-  ) {}
+  ) {
+    this.removals = new KeyedBatches((key, removals) => {
+      const [ownerId, swarmId] = key.split(':');
+      return removeAgent.executeMany(ownerId, swarmId, removals);
+    }, LEAVE_BATCH_MAX);
+  }
 
   /** Newest first, with their active members in the order they joined. */
   async list(ownerId: string, filters: { limit: number; swarmId?: string; status?: SwarmStatus }): Promise<SwarmListing[]> {
@@ -79,39 +95,45 @@ export class SwarmViews {
     const swarms = await this.prisma.swarm.findMany({
       where: swarmId ? { ownerId, id: swarmId } : { ownerId, status: { not: 'terminated' } },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      select: { id: true, name: true, status: true, _count: { select: { memberships: { where: { status: 'active' } } } } },
+      select: {
+        id: true,
+        name: true,
+        status: true,
+        _count: { select: { memberships: { where: { status: 'active' } }, coordinations: { where: { ownerId } } } },
+      },
     });
     if (swarmId && swarms.length === 0) throw new NotFound('swarm', swarmId);
-    return Promise.all(
-      swarms.map(async (s) => {
-        const [activeTasks, coordinations, m] = await Promise.all([
-          this.prisma.task.count({ where: { ownerId, swarmId: s.id, status: { in: [...ACTIVE_TASK_STATUSES] } } }),
-          this.coordinations.countBySwarm(ownerId, s.id),
-          this.metrics.execute(ownerId, s.id, PERFORMANCE_WINDOW),
-        ]);
-        const ended = m.tasks_completed + m.tasks_failed;
-        return {
-          swarm_id: s.id,
-          name: s.name,
-          status: s.status,
-          member_count: s._count.memberships,
-          active_tasks: activeTasks,
-          // What the swarm's coordinations are doing: coordinating while one runs.
-          coordination_status: s.status === 'terminated' ? 'terminated' : coordinations.running > 0 ? 'coordinating' : 'idle',
-          coordinations,
-          performance_metrics: {
-            window: m.window,
-            tasks_completed: m.tasks_completed,
-            tasks_failed: m.tasks_failed,
-            throughput_per_sec: m.throughput_per_sec,
-            success_rate: ended === 0 ? null : m.tasks_completed / ended,
-            latency_p50_ms: { queue_wait: m.latency_ms.queue_wait.p50, execution: m.latency_ms.execution.p50, end_to_end: m.latency_ms.end_to_end.p50 },
-            agent_utilization: m.agent_utilization,
-            error_rate: m.error_rate,
-          },
-        };
-      }),
-    );
+    const ids = swarms.map((s) => s.id);
+    // Most swarms never ran a coordination: only those that did need their coordinations classified.
+    const coordinated = swarms.filter((s) => s._count.coordinations > 0).map((s) => s.id);
+    // Each figure is read for all the swarms in one statement, not once per swarm.
+    const [activeTasks, metrics, coordinations] = await Promise.all([
+      ids.length === 0
+        ? []
+        : this.prisma.task.groupBy({ by: ['swarmId'], where: { ownerId, swarmId: { in: ids }, status: { in: [...ACTIVE_TASK_STATUSES] } }, _count: { _all: true } }),
+      this.metrics.forSwarms(ownerId, ids, PERFORMANCE_WINDOW),
+      Promise.all(coordinated.map(async (id) => [id, await this.coordinations.countBySwarm(ownerId, id)] as const)),
+    ]);
+    const activeBySwarm = new Map(activeTasks.map((r) => [r.swarmId, r._count._all]));
+    const coordinationsBySwarm = new Map(coordinations);
+    return swarms.map((s) => {
+      const coordinations = coordinationsBySwarm.get(s.id) ?? { total: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+      const activeTasks = activeBySwarm.get(s.id) ?? 0;
+      const m = metrics.get(s.id);
+      // Deleted since it was listed: absent, as its metrics alone would read.
+      if (!m) throw new NotFound('swarm', s.id);
+      return {
+        swarm_id: s.id,
+        name: s.name,
+        status: s.status,
+        member_count: s._count.memberships,
+        active_tasks: activeTasks,
+        // What the swarm's coordinations are doing: coordinating while one runs.
+        coordination_status: s.status === 'terminated' ? 'terminated' : coordinations.running > 0 ? 'coordinating' : 'idle',
+        coordinations,
+        performance_metrics: presentPerformanceSummary(m),
+      };
+    });
   }
 
   /**
@@ -129,7 +151,8 @@ export class SwarmViews {
       select: { agentId: true },
     });
     if (memberId && members.length === 0) throw new NotFound('member', `${memberId} in swarm ${swarmId}`);
-    for (const m of members) await this.removeAgent.execute(actor, swarmId, m.agentId);
+    const key = `${ownerId}:${swarmId}`;
+    await Promise.all(members.map((m) => this.removals.submit(key, { actor, agentId: m.agentId })));
     return { swarm_id: swarmId, left: members.map((m) => m.agentId) };
   }
 }
