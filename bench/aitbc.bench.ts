@@ -2,10 +2,14 @@
  * The aitbc CLI's calls under load, against the budgets of its specification.
  *
  *   node --import tsx bench/aitbc.bench.ts [--members=120] [--concurrency=10] [--networks=20]
- *                                          [--network-size=5] [--status-requests=300] [--no-build]
+ *                                          [--network-size=5] [--status-requests=300] [--warmup=20]
+ *                                          [--no-build]
  *
  * Runs the compiled api and worker on a throw-away database and Redis prefix. Then:
  *
+ *   warm-up  --warmup joins in a region of their own, a network of some of them, a few status
+ *            calls, and their swarm's leave: every call's path runs once before the figures
+ *            (0 skips it; not reported, as in the other benchmarks).
  *   join     --members POST /swarm/join, --concurrency at a time; every member is then connected
  *            here as an SDK agent with the token the join returned.
  *   network  --networks POST /api/v1/agents/networks of --network-size connected members each,
@@ -37,6 +41,7 @@ interface Options {
   networks: number;
   networkSize: number;
   statusRequests: number;
+  warmup: number;
   build: boolean;
 }
 
@@ -70,6 +75,7 @@ function parseOptions(argv: readonly string[]): Options {
     networks: positiveInt(flagValue(argv, 'networks'), 20, 'networks'),
     networkSize: positiveInt(flagValue(argv, 'network-size'), 5, 'network-size'),
     statusRequests: positiveInt(flagValue(argv, 'status-requests'), 300, 'status-requests'),
+    warmup: flagValue(argv, 'warmup') === '0' ? 0 : positiveInt(flagValue(argv, 'warmup'), 20, 'warmup'),
     build: !hasFlag(argv, 'no-build'),
   };
 }
@@ -101,6 +107,7 @@ async function runBenchmark(run: Run, options: Options): Promise<CallResult[]> {
   await waitUntilReady(run.baseUrl, run.services, READY_TIMEOUT_MS);
   run.admin = new AdminClient(run.baseUrl, run.adminKey);
   const results: CallResult[] = [];
+  if (options.warmup > 0) await warmUp(run, options);
 
   const joins: number[] = [];
   const members: Member[] = [];
@@ -148,6 +155,25 @@ async function runBenchmark(run: Run, options: Options): Promise<CallResult[]> {
   });
   results.push(summarise('leave', leaves));
   return results;
+}
+
+/** Each call once or a few times in a region of its own, then its members gone again. */
+async function warmUp(run: Run, options: Options): Promise<void> {
+  log(`[warm-up] ${options.warmup} joins, a network, status calls, a leave (not in the figures)`);
+  const joined: Member[] = [];
+  await runPool(options.warmup, options.concurrency, async () => {
+    joined.push(await run.admin!.post<Member>('/swarm/join', { role: 'monitor', capability: 'warm-up', priority: 'low', region: 'bench-warm-up' }));
+  });
+  const network = await run.admin!.post<{ id: string }>('/api/v1/agents/networks', {
+    name: 'warm-up',
+    description: 'warm-up',
+    agents: joined.slice(0, Math.min(joined.length, options.networkSize)).map((m) => m.member_id),
+    coordination_strategy: 'decentralized',
+  });
+  await runPool(10, options.concurrency, async (index) => {
+    await run.admin!.get(index % 2 === 0 ? '/swarm/status' : `/api/v1/agents/networks/${network.id}/status`);
+  });
+  for (const swarmId of new Set(joined.map((m) => m.swarm_id))) await run.admin!.post(`/swarm/${swarmId}/leave`, undefined);
 }
 
 async function waitForLive(pg: Client, agentIds: string[]): Promise<void> {
