@@ -197,6 +197,36 @@ describe('redundant execution: n distinct agents, result decided by a vote', () 
     for (const other of team.filter((a) => a !== leader)) expect(other.scripted.assignments.map((t) => t.task_type)).toEqual(['summarise.verify']);
   });
 
+  it('replaces a verifier lost before its check with another live agent', async () => {
+    const swarmId = await swarm();
+    let hangingVerifier: string | null = null;
+    const team: Array<{ id: string; scripted: ScriptedAgent }> = [];
+    const behaviourOf = (self: () => string) => (t: TaskAssignPayload): ScriptedBehaviour => {
+      if (t.task_type !== 'label.verify') return { kind: 'result', result: { label: 'cat' } };
+      // The first verifier to get a check never answers: it is then lost.
+      if (hangingVerifier === null) hangingVerifier = self();
+      return hangingVerifier === self() ? { kind: 'hang' } : { kind: 'result', result: { verified: true } };
+    };
+    for (let i = 0; i < 4; i++) {
+      let id = '';
+      const member = await agent(swarmId, behaviourOf(() => id));
+      id = member.id;
+      team.push(member);
+    }
+    const res = await submit(swarmId, { task_type: 'label', leader_election: 3 });
+    expect(res.status).toBe(201);
+    const spare = team.find((a) => !res.body.verification.collaborators.includes(a.id))!;
+    await waitUntil(() => expect(hangingVerifier).not.toBeNull());
+    team.find((a) => a.id === hangingVerifier)!.scripted.close();
+
+    const done = await final(swarmId, res.body.id);
+    expect(done).toMatchObject({ status: 'completed', result: { label: 'cat' } });
+    const checkers = done.verification.verifiers.map((v: { agent_id: string }) => v.agent_id);
+    expect(checkers).toContain(spare.id);
+    expect(checkers).not.toContain(hangingVerifier);
+    expect(done.verification.verifiers.every((v: { verdict: string }) => v.verdict === 'approved')).toBe(true);
+  });
+
   it('refuses leader-elected tasks that cannot work', async () => {
     const swarmId = await swarm();
     await agent(swarmId, () => ({ kind: 'result' }));
