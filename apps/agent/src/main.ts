@@ -4,6 +4,7 @@ import { AgentClient, ANY_TASK_TYPE, ConnectionRefusedError, type StopInfo } fro
 import { createAgentLogger } from './agent-logger';
 import { parseAgentOptions, USAGE } from './agent-options';
 import { createExecutor } from './executors';
+import { verifyingByRerun } from './executors/verification';
 import { EXIT_BAD_ARGUMENTS, EXIT_FAILURE, exitCodeFor } from './exit-codes';
 import { logLifecycle } from './lifecycle-log';
 
@@ -25,7 +26,8 @@ async function main(): Promise<number> {
   }
   const options = outcome.options;
   const logger = createAgentLogger();
-  const executor = createExecutor(options.executor, { sleepMs: options.sleepMs, llm: options.llm });
+  // Checks of leader-elected tasks are answered by running the task again.
+  const executor = verifyingByRerun(createExecutor(options.executor, { sleepMs: options.sleepMs, llm: options.llm }));
 
   const client = new AgentClient({
     url: options.url,
