@@ -103,6 +103,27 @@ describe('real agent processes', () => {
     expect(await agent.exited).toBe(0);
   });
 
+  it('runs a leader-elected task: one agent process leads, the other checks by running it again', async () => {
+    const key = stack.adminKey;
+    const { swarmId, agentId, token } = await setUp('elected');
+    const second = await stack.http.post(`/swarms/${swarmId}/agents`, { key, body: { name: 'elected-agent-2', agent_type: 'echo', capabilities: ['echo'] } });
+    launch(token);
+    launch(second.body.token);
+    await eventually(async () => {
+      const { rows } = await stack.db.query(`SELECT count(*)::int AS n FROM agents WHERE id = ANY($1) AND status IN ('idle', 'busy')`, [[agentId, second.body.id]]);
+      return rows[0].n === 2;
+    }, 30_000);
+    const submitted = await stack.http.post(`/swarms/${swarmId}/tasks`, { key, body: { task_type: 'echo', payload: { text: 'hello' }, leader_election: 2 } });
+    expect(submitted.status).toBe(201);
+    let task: any;
+    await eventually(async () => {
+      task = (await stack.http.get(`/swarms/${swarmId}/tasks/${submitted.body.id}`, { key })).body;
+      return task.status !== 'running';
+    }, 30_000);
+    expect(task).toMatchObject({ status: 'completed', result: { text: 'hello' } });
+    expect(task.verification.verifiers).toEqual([expect.objectContaining({ status: 'completed', verdict: 'approved' })]);
+  });
+
   it('stops cleanly on SIGTERM', async () => {
     const { agentId, token, events } = await setUp('sigterm');
     const agent = launch(token);
