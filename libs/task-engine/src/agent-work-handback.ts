@@ -20,11 +20,25 @@ export class AgentWorkHandback {
 
   /** `swarmIds`: the swarms it leaves; `tellAgent`: it is still connected and should drop the work. */
   async release(tx: RawSql, agentId: string, swarmIds: string[], reason: string, effects: TaskEffects, tellAgent: boolean): Promise<number> {
+    return (await this.releaseMany(tx, [agentId], swarmIds, () => reason, effects, tellAgent)).get(agentId) ?? 0;
+  }
+
+  /**
+   * Several agents leaving the same swarms at once (a whole swarm's members): a fixed number of
+   * statements for all of them, plus the subtask moves of those that had pinned subtasks.
+   * Returns how many attempts each handed back.
+   */
+  async releaseMany(tx: RawSql, agentIds: string[], swarmIds: string[], reasonOf: (agentId: string) => string, effects: TaskEffects, tellAgent: boolean): Promise<Map<string, number>> {
     const leaving = new Set(swarmIds);
-    const held = (await this.transitions.lockInFlight(tx, { agentId })).filter((task) => leaving.has(task.swarmId));
-    await this.settlement.failAttempts(tx, held.map((task) => ({ task, error: `agent lost: ${reason}`, retryable: true, kind: 'failed' as const, immediate: true })), effects);
-    if (tellAgent) for (const task of held) effects.cancelNotices.push({ agentId, taskId: task.id, fencingToken: task.fencingToken, reason });
-    await this.replicas.rebind(tx, agentId, swarmIds, effects);
-    return held.length;
+    const held = (await this.transitions.lockInFlight(tx, { agentIds })).filter((task) => leaving.has(task.swarmId));
+    await this.settlement.failAttempts(tx, held.map((task) => ({ task, error: `agent lost: ${reasonOf(task.agentId!)}`, retryable: true, kind: 'failed' as const, immediate: true })), effects);
+    const counts = new Map(agentIds.map((id) => [id, 0]));
+    for (const task of held) {
+      counts.set(task.agentId!, (counts.get(task.agentId!) ?? 0) + 1);
+      if (tellAgent) effects.cancelNotices.push({ agentId: task.agentId!, taskId: task.id, fencingToken: task.fencingToken, reason: reasonOf(task.agentId!) });
+    }
+    // Re-queued above when they were in flight: their pins are seen by this same transaction.
+    for (const agentId of await this.transitions.agentsWithPinnedWaitingWork(tx, agentIds, swarmIds)) await this.replicas.rebind(tx, agentId, swarmIds, effects);
+    return counts;
   }
 }

@@ -370,7 +370,10 @@ export class TaskTransitions {
    * timeout_ms (5 minutes by default). They wait for the lock instead; Postgres then re-checks
    * the row as committed (still in flight, same agent or token) before returning it.
    */
-  async lockInFlight(tx: Tx, where: { byToken?: Array<{ taskId: string; fencingToken: string }>; agentId?: string; expiredBefore?: Date; limit?: number }): Promise<LockedInFlight[]> {
+  async lockInFlight(
+    tx: Tx,
+    where: { byToken?: Array<{ taskId: string; fencingToken: string }>; agentId?: string; agentIds?: string[]; expiredBefore?: Date; limit?: number },
+  ): Promise<LockedInFlight[]> {
     let condition: Prisma.Sql;
     let locking = Prisma.sql`FOR UPDATE`;
     if (where.byToken) {
@@ -378,6 +381,9 @@ export class TaskTransitions {
       condition = Prisma.sql`(t.id, t.fencing_token) IN (SELECT * FROM unnest(${where.byToken.map((b) => b.taskId)}::uuid[], ${where.byToken.map((b) => b.fencingToken)}::bigint[]))`;
     } else if (where.agentId) {
       condition = Prisma.sql`t.assigned_agent_id = ${where.agentId}::uuid`;
+    } else if (where.agentIds) {
+      if (where.agentIds.length === 0) return [];
+      condition = Prisma.sql`t.assigned_agent_id = ANY(${where.agentIds}::uuid[])`;
     } else if (where.expiredBefore) {
       condition = Prisma.sql`t.deadline_at < ${where.expiredBefore}`;
       locking = Prisma.sql`FOR UPDATE SKIP LOCKED`;
@@ -458,6 +464,20 @@ export class TaskTransitions {
       finished = rows.map(toFinished);
     }
     return { retried, finished };
+  }
+
+  /**
+   * Which of these agents have subtasks pinned to them (`agent:<id>`) still waiting in these
+   * swarms: the only ones whose subtasks must move when they leave. One query for all.
+   */
+  async agentsWithPinnedWaitingWork(tx: Tx, agentIds: string[], swarmIds: string[]): Promise<string[]> {
+    if (agentIds.length === 0 || swarmIds.length === 0) return [];
+    const pins = agentIds.map((id) => `agent:${id}`);
+    const rows = await tx.$queryRaw<Array<{ pin: string }>>`
+      SELECT DISTINCT pin FROM tasks c, unnest(c.required_capabilities) AS pin
+      WHERE c.swarm_id = ANY(${swarmIds}::uuid[]) AND c.parent_task_id IS NOT NULL AND c.status IN ('pending', 'queued')
+        AND c.required_capabilities && ${pins}::text[] AND pin = ANY(${pins}::text[])`;
+    return rows.map((r) => r.pin.slice('agent:'.length));
   }
 
   /** Whether any of these tasks is a child (replica, delegated subtask, pipeline stage): most are not. */

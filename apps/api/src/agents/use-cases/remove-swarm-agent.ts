@@ -85,12 +85,10 @@ export class RemoveSwarmAgent {
       const stillServing = new Set(
         (await tx.swarmMembership.findMany({ where: { agentId: { in: left.map((l) => l.agentId) }, status: 'active' }, select: { agentId: true } })).map((m) => m.agentId),
       );
-      for (const { agentId } of left) {
-        // Its attempts in this swarm go back to the queue at once (no backoff: the task did nothing
-        // wrong), and it is told to drop them; its late reports are refused as superseded.
-        const handedBack = await this.handback.release(tx, agentId, [swarmId], `agent ${agentId} was removed from swarm ${swarmId}`, effects, true);
-        results.push({ agentId, stopAgent: !stillServing.has(agentId), handedBack });
-      }
+      // Their attempts in this swarm go back to the queue at once (no backoff: the tasks did
+      // nothing wrong), and they are told to drop them; their late reports are refused as superseded.
+      const handedBack = await this.handback.releaseMany(tx, left.map((l) => l.agentId), [swarmId], (agentId) => `agent ${agentId} was removed from swarm ${swarmId}`, effects, true);
+      for (const { agentId } of left) results.push({ agentId, stopAgent: !stillServing.has(agentId), handedBack: handedBack.get(agentId) ?? 0 });
       const stopped = results.filter((r) => r.stopAgent).map((r) => r.agentId);
       if (stopped.length > 0) {
         await tx.agent.updateMany({ where: { id: { in: stopped } }, data: { status: 'stopped', statusChangedAt: now, stoppedAt: now } });
