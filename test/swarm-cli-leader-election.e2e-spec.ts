@@ -1,5 +1,6 @@
 import type { TaskAssignPayload } from '@swarm/contracts';
 import { ScriptedAgent, ScriptedBehaviour } from './support/scripted-agent';
+import { coordinationReaching } from './support/coordinations';
 import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
 interface CoordinationPayload {
@@ -64,16 +65,7 @@ describe('/swarm/coordinate with strategy leader-election', () => {
     return res.body.task_id as string;
   }
 
-  async function settled(taskId: string, status: string) {
-    let body: any;
-    await waitUntil(async () => {
-      const res = await stack.http.get(`/swarm/tasks/${taskId}/status`, { key });
-      expect(res.status).toBe(200);
-      body = res.body;
-      expect(body.status).toBe(status);
-    }, 20_000);
-    return body;
-  }
+  const settled = (taskId: string, status?: string) => coordinationReaching(stack, key, taskId, status);
 
   it('elects a leader that runs the task while the others verify it; the verified result is the answer', async () => {
     const taskId = await coordinate('classify');

@@ -1,4 +1,5 @@
 import { AgentClient } from '@swarm/agent-sdk';
+import { coordinationReaching } from './support/coordinations';
 import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
 interface Coordinated {
@@ -44,16 +45,7 @@ describe('aitbc session with SDK agents', () => {
     });
   }
 
-  async function status(taskId: string, wanted = 'completed') {
-    let body: any;
-    await waitUntil(async () => {
-      const res = await stack.http.get(`/swarm/tasks/${taskId}/status`, { key });
-      expect(res.status).toBe(200);
-      body = res.body;
-      expect(body.status).toBe(wanted);
-    }, 20_000);
-    return body;
-  }
+  const status = (taskId: string, wanted?: string) => coordinationReaching(stack, key, taskId, wanted);
 
   it('joins two members and connects an SDK agent with each token', async () => {
     for (const role of ['task-coordinator', 'resource-optimizer']) {

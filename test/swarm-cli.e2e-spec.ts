@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TaskAssignPayload } from '@swarm/contracts';
 import { ScriptedAgent, ScriptedBehaviour } from './support/scripted-agent';
+import { coordinationReaching } from './support/coordinations';
 import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
 /** The aitbc CLI prints values as rich text: no square brackets inside strings, no :word: sequences. */
@@ -63,16 +64,7 @@ describe('/swarm endpoints (aitbc CLI contract)', () => {
     return res.body;
   }
 
-  async function finalStatus(taskId: string, status = 'completed') {
-    let body: any;
-    await waitUntil(async () => {
-      const res = await stack.http.get(`/swarm/tasks/${taskId}/status`, { key });
-      expect(res.status).toBe(200);
-      body = res.body;
-      expect(body.status).toBe(status);
-    }, 20_000);
-    return body;
-  }
+  const finalStatus = (taskId: string, status?: string) => coordinationReaching(stack, key, taskId, status);
 
   it('documents every route in the API docs', async () => {
     const doc = await stack.http.get('/docs/json');

@@ -53,9 +53,6 @@ function toSql(query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Pri
   return query instanceof Prisma.Sql ? query : Prisma.sql(query, ...(values as Prisma.Sql[]));
 }
 
-/** Connections of the pool whose commits return before their WAL is flushed to disk. */
-const ASYNC_COMMIT_POOL_SIZE = 4;
-
 /** The process's pg pool (shared with Prisma), for statements and transactions without Prisma. */
 @Injectable()
 export class Sql implements OnApplicationShutdown {
@@ -69,8 +66,9 @@ export class Sql implements OnApplicationShutdown {
   }
 
   /**
-   * Statements whose commit need not wait for the disk (synchronous_commit off), on a small
-   * pool of their own opened on first use. Only for changes the engine rebuilds if Postgres
+   * Statements whose commit need not wait for the disk (synchronous_commit off), on a pool of
+   * their own, as large as the main one (the distributor commits several cycles at once) and
+   * opened on first use. Only for changes the engine rebuilds if Postgres
    * loses them in a crash (the last few hundred ms of such commits, never a torn state): an
    * attempt's assignment is one. Lost, the task reads queued again and the reconciler re-queues
    * it; the agent's report for the lost attempt carries a fencing token Postgres never knew, so
@@ -79,7 +77,7 @@ export class Sql implements OnApplicationShutdown {
    */
   get asyncCommit(): SqlExecutor {
     if (!this.asyncCommitExecutor) {
-      const pool = new pg.Pool({ ...this.prisma.pool.options, max: ASYNC_COMMIT_POOL_SIZE, options: '-c synchronous_commit=off' });
+      const pool = new pg.Pool({ ...this.prisma.pool.options, options: '-c synchronous_commit=off' });
       pool.on('error', () => undefined);
       this.asyncCommitPool = pool;
       this.asyncCommitExecutor = new SqlExecutor(pool);

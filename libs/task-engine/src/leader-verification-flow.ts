@@ -12,6 +12,7 @@ import {
 } from '@swarm/domain';
 import { v7 as uuidv7 } from 'uuid';
 import type { TaskEffects } from './task-settlement';
+import { repinWaitingTask } from './waiting-task-repin';
 
 const FINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
 
@@ -32,11 +33,12 @@ export class LeaderVerificationFlow {
 
   constructor(private readonly transitions: TaskTransitions) {}
 
-  async advance(tx: RawSql, finalIds: string[], effects: TaskEffects): Promise<FinishedTask[]> {
+  /** `steps`: leader-elected parents (locked) of children that just became final, one row per child. */
+  async advance(tx: RawSql, steps: FamilyStep[], effects: TaskEffects): Promise<FinishedTask[]> {
     const made: FinishedTask[] = [];
     // Rows come one per finished child; children of one parent share (and update) one spec.
     const byParent = new Map<string, { step: FamilyStep; children: FamilyStep[] }>();
-    for (const row of await this.transitions.lockRunningFamilies(tx, finalIds, 'verification')) {
+    for (const row of steps) {
       const entry = byParent.get(row.id) ?? { step: row, children: [] };
       entry.children.push(row);
       byParent.set(row.id, entry);
@@ -145,16 +147,8 @@ export class LeaderVerificationFlow {
         this.logger.warn({ taskId: task.id, lostAgentId }, 'no other live collaborator can take this leader-elected step; it waits for its agent');
         continue;
       }
-      const capabilities = normaliseCapabilities([...task.parent_capabilities, agentCapability(to)]);
-      await tx.$executeRaw`UPDATE tasks SET required_capabilities = ${capabilities}::text[], wait_reason = NULL, updated_at = clock_timestamp() WHERE id = ${task.id}::uuid`;
+      await repinWaitingTask(tx, task, normaliseCapabilities([...task.parent_capabilities, agentCapability(to)]), effects);
       await this.transitions.updateFamilySpec(tx, task.parent_id, 'verification', spec);
-      const pending = effects.queue.find((t) => t.id === task.id);
-      if (pending) pending.requiredCapabilities = capabilities;
-      else {
-        effects.forgetTask(task.swarm_id, task.id);
-        effects.queue.push({ id: task.id, swarmId: task.swarm_id, taskType: task.task_type, priority: task.priority, requiredCapabilities: capabilities, queuedAt: task.queued_at, availableAt: task.available_at });
-      }
-      effects.signal.add(task.swarm_id);
       moved++;
       this.logger.log({ taskId: task.id, parentId: task.parent_id, from: lostAgentId, to }, 'leader-elected step moved off a lost agent');
     }

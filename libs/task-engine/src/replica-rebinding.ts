@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Prisma, QueueableTask, RawSql } from '@swarm/db';
+import { Prisma, RawSql } from '@swarm/db';
 import { agentCapability, chooseReplicaAgents, Conflict, nextPipelineAgent, normaliseCapabilities, PipelineSpec, RedundancySpec } from '@swarm/domain';
 import { LeaderVerificationFlow } from './leader-verification-flow';
 import { TaskEffects } from './task-settlement';
+import { repinWaitingTask, requeueWithCapabilities } from './waiting-task-repin';
 
 interface PinnedReplica {
   id: string;
@@ -53,18 +54,9 @@ export class ReplicaRebinding {
       }
       const capabilities = normaliseCapabilities([...required, agentCapability(chosen)]);
       const agents = replica.redundancy.agents.map((id) => (id === lostAgentId ? chosen : id));
-      await tx.$executeRaw`UPDATE tasks SET required_capabilities = ${capabilities}::text[], wait_reason = NULL, updated_at = clock_timestamp() WHERE id = ${replica.id}::uuid`;
+      await repinWaitingTask(tx, replica, capabilities, effects);
       await tx.$executeRaw`UPDATE tasks SET redundancy = jsonb_set(redundancy, '{agents}', ${JSON.stringify(agents)}::jsonb), updated_at = clock_timestamp() WHERE id = ${replica.parent_id}::uuid`;
       replica.redundancy.agents = agents;
-      // Re-queued by this very transaction (its attempt was lost): correct the entry in hand;
-      // queued before: move it from the lost agent's requirement class to the new one.
-      const pending = effects.queue.find((t) => t.id === replica.id);
-      if (pending) pending.requiredCapabilities = capabilities;
-      else {
-        effects.forgetTask(replica.swarm_id, replica.id);
-        effects.queue.push(toQueueable(replica, capabilities));
-      }
-      effects.signal.add(replica.swarm_id);
       moved++;
       this.logger.log({ taskId: replica.id, parentId: replica.parent_id, from: lostAgentId, to: chosen }, 'replica moved to another agent');
     }
@@ -97,15 +89,8 @@ export class ReplicaRebinding {
       if (next === null) continue;
       current.agent_id = next;
       const capabilities = normaliseCapabilities([...stage.parent_capabilities, agentCapability(next)]);
-      await tx.$executeRaw`UPDATE tasks SET required_capabilities = ${capabilities}::text[], wait_reason = NULL, updated_at = clock_timestamp() WHERE id = ${stage.id}::uuid`;
+      await repinWaitingTask(tx, stage, capabilities, effects);
       await tx.$executeRaw`UPDATE tasks SET pipeline = ${JSON.stringify(stage.pipeline)}::jsonb, updated_at = clock_timestamp() WHERE id = ${stage.parent_id}::uuid`;
-      const pending = effects.queue.find((t) => t.id === stage.id);
-      if (pending) pending.requiredCapabilities = capabilities;
-      else {
-        effects.forgetTask(stage.swarm_id, stage.id);
-        effects.queue.push(toQueueable(stage as unknown as PinnedReplica, capabilities));
-      }
-      effects.signal.add(stage.swarm_id);
       moved++;
       this.logger.log({ taskId: stage.id, pipelineId: stage.parent_id, from: lostAgentId, to: next }, 'pipeline stage skipped a lost member');
     }
@@ -120,15 +105,7 @@ export class ReplicaRebinding {
       WHERE p.id = c.parent_task_id AND p.swarm_id = ANY(${swarmIds}::uuid[]) AND p.redundancy IS NULL AND p.pipeline IS NULL AND p.verification IS NULL AND p.status IN ('assigned', 'running')
         AND c.status IN ('pending', 'queued') AND ${pin} = ANY(c.required_capabilities)
       RETURNING c.id, c.swarm_id, c.task_type, c.priority, c.required_capabilities, c.queued_at, c.available_at`;
-    for (const row of rows) {
-      const pending = effects.queue.find((t) => t.id === row.id);
-      if (pending) pending.requiredCapabilities = row.required_capabilities;
-      else {
-        effects.forgetTask(row.swarm_id, row.id);
-        effects.queue.push({ id: row.id, swarmId: row.swarm_id, taskType: row.task_type, priority: row.priority, requiredCapabilities: row.required_capabilities, queuedAt: row.queued_at, availableAt: row.available_at });
-      }
-      effects.signal.add(row.swarm_id);
-    }
+    for (const row of rows) requeueWithCapabilities(row, row.required_capabilities, effects);
     if (rows.length > 0) this.logger.log({ pin, subtasks: rows.length }, 'delegated subtasks of a lost agent unpinned');
     return rows.length;
   }
@@ -140,16 +117,4 @@ export class ReplicaRebinding {
       FROM swarm_memberships m JOIN agents a ON a.id = m.agent_id
       WHERE m.swarm_id = ${swarmId}::uuid AND m.status = 'active' AND a.status IN ('idle', 'busy') AND a.max_concurrency > 0`);
   }
-}
-
-function toQueueable(replica: PinnedReplica, capabilities: string[]): QueueableTask {
-  return {
-    id: replica.id,
-    swarmId: replica.swarm_id,
-    taskType: replica.task_type,
-    priority: replica.priority,
-    requiredCapabilities: capabilities,
-    queuedAt: replica.queued_at,
-    availableAt: replica.available_at,
-  };
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { FinishedTask, LockedInFlight, QueueableTask, RawSql, TaskTransitions } from '@swarm/db';
+import { FamilyStep, FinishedTask, LockedInFlight, QueueableTask, RawSql, TaskTransitions } from '@swarm/db';
 import { AttemptEnding } from '@swarm/db';
 import {
   agentCapability,
@@ -189,8 +189,10 @@ export class TaskSettlement {
         this.logger.log({ taskId: parent.id, outcome: decision.state, confidence: decision.record.confidence }, 'redundant task decided');
       }
     }
-    made.push(...(await this.advancePipelines(tx, finalIds, effects)));
-    made.push(...(await this.verifications.advance(tx, finalIds, effects)));
+    // Parents the engine runs child by child, both kinds read (and locked) at once.
+    const steps = await this.transitions.lockRunningFamilies(tx, finalIds);
+    made.push(...(await this.advancePipelines(tx, steps.filter((s) => s.kind === 'pipeline'), effects)));
+    made.push(...(await this.verifications.advance(tx, steps.filter((s) => s.kind === 'verification'), effects)));
     return made;
   }
 
@@ -199,9 +201,9 @@ export class TaskSettlement {
    * once every member has had it, becomes the pipeline's result. A stage that failed for good
    * fails the pipeline.
    */
-  private async advancePipelines(tx: RawSql, finalIds: string[], effects: TaskEffects): Promise<FinishedTask[]> {
+  private async advancePipelines(tx: RawSql, steps: FamilyStep[], effects: TaskEffects): Promise<FinishedTask[]> {
     const made: FinishedTask[] = [];
-    for (const step of await this.transitions.lockRunningFamilies(tx, finalIds, 'pipeline')) {
+    for (const step of steps) {
       const spec = step.spec as PipelineSpec;
       const stage = spec.stages.find((s) => s.task_id === step.childId);
       if (!stage || FINAL_STAGE.has(stage.status)) continue;

@@ -111,6 +111,7 @@ const FAMILY_COLUMNS: Record<FamilyKind, string> = { pipeline: 'pipeline', verif
 
 export interface FamilyStep {
   id: string;
+  kind: FamilyKind;
   swarmId: string;
   ownerId: string;
   taskType: string;
@@ -531,15 +532,15 @@ export class TaskTransitions {
    * Parents run step by step by the engine (ring pipelines, leader-elected tasks) still
    * running, one row per child of theirs that just became final, locked.
    */
-  async lockRunningFamilies(tx: Tx, childIds: string[], kind: FamilyKind): Promise<FamilyStep[]> {
+  async lockRunningFamilies(tx: Tx, childIds: string[]): Promise<FamilyStep[]> {
     if (childIds.length === 0) return [];
-    const column = Prisma.raw(FAMILY_COLUMNS[kind]);
     return tx.$queryRaw<FamilyStep[]>`
-      SELECT p.id, p.swarm_id AS "swarmId", p.owner_id AS "ownerId", p.task_type AS "taskType", p.priority, p.max_attempts AS "maxAttempts",
-             p.timeout_ms AS "timeoutMs", p.required_capabilities AS "requiredCapabilities", p.payload, p.${column} AS spec,
+      SELECT p.id, CASE WHEN p.pipeline IS NOT NULL THEN 'pipeline' ELSE 'verification' END AS kind,
+             p.swarm_id AS "swarmId", p.owner_id AS "ownerId", p.task_type AS "taskType", p.priority, p.max_attempts AS "maxAttempts",
+             p.timeout_ms AS "timeoutMs", p.required_capabilities AS "requiredCapabilities", p.payload, coalesce(p.pipeline, p.verification) AS spec,
              c.id AS "childId", c.status::text AS "childStatus", c.result AS "childResult", c.error AS "childError"
       FROM tasks c JOIN tasks p ON p.id = c.parent_task_id
-      WHERE c.id = ANY(${childIds}::uuid[]) AND p.${column} IS NOT NULL AND p.status = 'running'
+      WHERE c.id = ANY(${childIds}::uuid[]) AND (p.pipeline IS NOT NULL OR p.verification IS NOT NULL) AND p.status = 'running'
       ORDER BY p.id, c.id
       FOR UPDATE OF p`;
   }

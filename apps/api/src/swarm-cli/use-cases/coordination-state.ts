@@ -75,8 +75,9 @@ export class CoordinationStates {
    * Progress counts the leader's run and one verification per verifier still in the plan.
    */
   private async leaderElectedState(coordination: SwarmCoordination): Promise<CoordinationState> {
+    if (!coordination.parentTaskId) throw new NotFound('task', coordination.id);
     const parent = await this.prisma.task.findFirst({
-      where: { ownerId: coordination.ownerId, id: coordination.parentTaskId ?? undefined },
+      where: { ownerId: coordination.ownerId, id: coordination.parentTaskId },
       select: { status: true, error: true, verification: true, children: { select: { id: true, status: true, result: true, error: true, assignedAgentId: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
     });
     if (!parent) throw new NotFound('task', coordination.id);

@@ -1,12 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Prisma, PrismaService, TaskRepository, uniqueViolationTarget } from '@swarm/db';
+import { Prisma, PrismaService, TaskRepository } from '@swarm/db';
 import {
   agentCapability,
   chooseReplicaAgents,
-  Conflict,
   LEADER_ELECTION_COLLABORATORS,
   LeaderVerificationSpec,
-  NotFound,
   normaliseCapabilities,
   rankLeaderCandidates,
   readStoredConfiguration,
@@ -17,6 +15,7 @@ import {
 import { TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { v7 as uuidv7 } from 'uuid';
+import { concurrentKeyWinner, lockSwarmForSubmission, taskNamedByKey } from './single-task-submission';
 import { TASK_PAYLOAD_MAX_BYTES } from './submit-tasks';
 
 export interface LeaderElectedTaskInput {
@@ -65,17 +64,9 @@ export class SubmitLeaderElectedTask {
     let created: { parentId: string; leaderTaskId: string; spec: LeaderVerificationSpec; capabilities: string[]; queuedAt: Date } | { existing: string };
     try {
       created = await this.prisma.$transaction(async (tx) => {
-        const [swarm] = await tx.$queryRaw<Array<{ id: string; status: string; configuration: unknown }>>`
-          SELECT id, status::text AS status, configuration FROM swarms WHERE id = ${swarmId}::uuid AND owner_id = ${ownerId}::uuid FOR SHARE`;
-        if (!swarm) throw new NotFound('swarm', swarmId);
-        if (swarm.status === 'terminated') throw new Conflict(`swarm ${swarmId} is terminated and takes no tasks`);
-        if (input.idempotencyKey !== undefined) {
-          const [existing] = await this.tasks.findByIdempotencyKeys(tx, ownerId, [input.idempotencyKey]);
-          if (existing) {
-            if (existing.swarmId !== swarmId) throw new Conflict(`idempotency_key "${input.idempotencyKey}" was already used for a task in another swarm`);
-            return { existing: existing.id };
-          }
-        }
+        const swarm = await lockSwarmForSubmission(tx, ownerId, swarmId);
+        const existing = await taskNamedByKey(this.tasks, tx, ownerId, swarmId, input.idempotencyKey);
+        if (existing) return { existing };
         const members = await this.candidates(tx, swarmId, input.taskType);
         const chosen = new Set(chooseReplicaAgents(members, required, input.collaborators, `leader_election ${input.collaborators}`));
         const election = rankLeaderCandidates(members.filter((m) => chosen.has(m.agentId)));
@@ -112,10 +103,7 @@ export class SubmitLeaderElectedTask {
       });
     } catch (error) {
       // The same key submitted concurrently: the other request's task is the answer.
-      if (!uniqueViolationTarget(error) || input.idempotencyKey === undefined) throw error;
-      const [winner] = await this.tasks.findByIdempotencyKeys(this.prisma, ownerId, [input.idempotencyKey]);
-      if (!winner || winner.swarmId !== swarmId) throw new Conflict(`idempotency_key "${input.idempotencyKey}" was used concurrently for a task in another swarm`);
-      created = { existing: winner.id };
+      created = { existing: await concurrentKeyWinner(this.tasks, this.prisma, ownerId, swarmId, input.idempotencyKey, error) };
     }
     if ('existing' in created) return { parentId: created.existing, created: false };
 

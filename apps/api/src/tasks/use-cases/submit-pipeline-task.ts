@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { SubmitTaskDto } from '@swarm/contracts';
-import { Prisma, PrismaService, TaskRepository, TaskWithDependencies, uniqueViolationTarget } from '@swarm/db';
+import { Prisma, PrismaService, TaskRepository, TaskWithDependencies } from '@swarm/db';
 import {
   agentCapability,
   Conflict,
-  NotFound,
   normaliseCapabilities,
   PipelineSpec,
   readStoredConfiguration,
@@ -17,6 +16,7 @@ import { TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { SwarmLayoutReader } from '@swarm/topology';
 import { v7 as uuidv7 } from 'uuid';
+import { concurrentKeyWinner, lockSwarmForSubmission, taskNamedByKey } from './single-task-submission';
 import { TASK_PAYLOAD_MAX_BYTES } from './submit-tasks';
 
 /**
@@ -49,18 +49,12 @@ export class SubmitPipelineTask {
     let created = true;
     try {
       parentId = await this.prisma.$transaction(async (tx) => {
-        const [swarm] = await tx.$queryRaw<Array<{ id: string; status: string; topology: string; configuration: unknown }>>`
-          SELECT id, status::text AS status, topology::text AS topology, configuration FROM swarms WHERE id = ${swarmId}::uuid AND owner_id = ${ownerId}::uuid FOR SHARE`;
-        if (!swarm) throw new NotFound('swarm', swarmId);
-        if (swarm.status === 'terminated') throw new Conflict(`swarm ${swarmId} is terminated and takes no tasks`);
+        const swarm = await lockSwarmForSubmission(tx, ownerId, swarmId);
         if (swarm.topology !== 'ring') throw new Conflict(`a pipeline travels a ring; swarm ${swarmId} is a ${swarm.topology} (PUT /swarms/${swarmId}/topology to change it)`);
-        if (spec.idempotency_key !== undefined) {
-          const [existing] = await this.tasks.findByIdempotencyKeys(tx, ownerId, [spec.idempotency_key]);
-          if (existing) {
-            if (existing.swarmId !== swarmId) throw new Conflict(`idempotency_key "${spec.idempotency_key}" was already used for a task in another swarm`);
-            created = false;
-            return existing.id;
-          }
+        const existing = await taskNamedByKey(this.tasks, tx, ownerId, swarmId, spec.idempotency_key);
+        if (existing) {
+          created = false;
+          return existing;
         }
         const current = await this.layouts.current(swarmId);
         const capable = new Set(
@@ -97,10 +91,7 @@ export class SubmitPipelineTask {
         return id;
       });
     } catch (error) {
-      if (!uniqueViolationTarget(error) || spec.idempotency_key === undefined) throw error;
-      const [winner] = await this.tasks.findByIdempotencyKeys(this.prisma, ownerId, [spec.idempotency_key]);
-      if (!winner || winner.swarmId !== swarmId) throw new Conflict(`idempotency_key "${spec.idempotency_key}" was used concurrently for a task in another swarm`);
-      parentId = winner.id;
+      parentId = await concurrentKeyWinner(this.tasks, this.prisma, ownerId, swarmId, spec.idempotency_key, error);
       created = false;
       firstStage = null;
     }

@@ -1,11 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { SubmitTaskDto } from '@swarm/contracts';
-import { Prisma, PrismaService, TaskRepository, TaskWithDependencies, uniqueViolationTarget } from '@swarm/db';
+import { Prisma, PrismaService, TaskRepository, TaskWithDependencies } from '@swarm/db';
 import {
   agentCapability,
   chooseReplicaAgents,
-  Conflict,
-  NotFound,
   normaliseCapabilities,
   readStoredConfiguration,
   RedundancySpec,
@@ -17,6 +15,7 @@ import {
 import { EnqueueEntry, TaskDispatchStore } from '@swarm/messaging';
 import { Metrics } from '@swarm/observability';
 import { v7 as uuidv7 } from 'uuid';
+import { concurrentKeyWinner, lockSwarmForSubmission, taskNamedByKey } from './single-task-submission';
 import { TASK_PAYLOAD_MAX_BYTES } from './submit-tasks';
 
 /**
@@ -52,17 +51,11 @@ export class SubmitRedundantTask {
     let created = true;
     try {
       parentId = await this.prisma.$transaction(async (tx) => {
-        const [swarm] = await tx.$queryRaw<Array<{ id: string; status: string; configuration: unknown }>>`
-          SELECT id, status::text AS status, configuration FROM swarms WHERE id = ${swarmId}::uuid AND owner_id = ${ownerId}::uuid FOR SHARE`;
-        if (!swarm) throw new NotFound('swarm', swarmId);
-        if (swarm.status === 'terminated') throw new Conflict(`swarm ${swarmId} is terminated and takes no tasks`);
-        if (spec.idempotency_key !== undefined) {
-          const [existing] = await this.tasks.findByIdempotencyKeys(tx, ownerId, [spec.idempotency_key]);
-          if (existing) {
-            if (existing.swarmId !== swarmId) throw new Conflict(`idempotency_key "${spec.idempotency_key}" was already used for a task in another swarm`);
-            created = false;
-            return existing.id;
-          }
+        const swarm = await lockSwarmForSubmission(tx, ownerId, swarmId);
+        const existing = await taskNamedByKey(this.tasks, tx, ownerId, swarmId, spec.idempotency_key);
+        if (existing) {
+          created = false;
+          return existing;
         }
         const agents = chooseReplicaAgents(await this.candidates(tx, swarmId), required, settings.replicas);
         const config = readStoredConfiguration(swarm.configuration);
@@ -89,10 +82,7 @@ export class SubmitRedundantTask {
       });
     } catch (error) {
       // The same key submitted concurrently: the other request's task is the answer.
-      if (!uniqueViolationTarget(error) || spec.idempotency_key === undefined) throw error;
-      const [winner] = await this.tasks.findByIdempotencyKeys(this.prisma, ownerId, [spec.idempotency_key]);
-      if (!winner || winner.swarmId !== swarmId) throw new Conflict(`idempotency_key "${spec.idempotency_key}" was used concurrently for a task in another swarm`);
-      parentId = winner.id;
+      parentId = await concurrentKeyWinner(this.tasks, this.prisma, ownerId, swarmId, spec.idempotency_key, error);
       created = false;
       replicas = [];
     }
