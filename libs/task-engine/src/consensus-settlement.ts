@@ -54,9 +54,18 @@ export class ConsensusEffects {
 export interface SettleOptions {
   deadlinePassed: boolean;
   now: Date;
-  /** The vote just recorded, announced with the tally it leads to. */
-  cast?: VoteRow;
+  /** The `vote_cast` events of the votes just recorded, stored with the outcome. */
+  castEvents?: ConsensusEventEntry[];
 }
+
+/** A vote to record: the row, and the id it gets. */
+export interface VoteToRecord {
+  cast: VoteRow;
+  voteId: string;
+}
+
+/** What became of one vote of a batch: recorded (and the proposal's status after the batch), or not, and whether because the proposal is closed. */
+export type VoteRecordOutcome = { recorded: true; status: ProposalStatusAfterVote } | { recorded: false; closed: boolean };
 
 export type ProposalStatusAfterVote = 'open' | 'decided' | 'not_reached' | 'cancelled';
 
@@ -75,13 +84,11 @@ export interface Settled {
 @Injectable()
 export class ConsensusSettlement {
   private readonly logger = new Logger(ConsensusSettlement.name);
-  /** Closes under way in this process, by proposal: the votes behind the deciding one wait for it instead of queueing on the lock. */
-  private readonly closing = new Map<string, Promise<unknown>>();
   /** Proposals this process closed after a vote, and how (most recent CLOSED_MEMORY). */
   private readonly closedHere = new Map<string, 'decided' | 'not_reached'>();
   /**
-   * Votes this process has seen per open proposal (listed, or being recorded here): a hint of
-   * whether the next vote settles it. Never trusted for the outcome, only to pick the path.
+   * Votes this process has seen recorded per open proposal: a hint of whether the next votes
+   * settle it. Never trusted for the outcome, only to pick when to record.
    */
   private readonly seen = new Map<string, Map<string, VoteRow>>();
 
@@ -96,7 +103,7 @@ export class ConsensusSettlement {
   async settle(tx: RawSql, proposal: ProposalRow, votes: VoteRow[], options: SettleOptions, effects: ConsensusEffects): Promise<Settled> {
     const outcome = tallyVotes(consensusInputOf(proposal, votes, options.deadlinePassed));
     const tally = presentTally(outcome);
-    const castEvents: ConsensusEventEntry[] = options.cast ? [voteCastEvent(proposal, options.cast, votes.length, tally)] : [];
+    const castEvents = options.castEvents ?? [];
     if (outcome.status !== 'pending' && proposal.status === 'open') {
       const status = outcome.status;
       const closedEvent: ConsensusEventEntry = {
@@ -133,51 +140,58 @@ export class ConsensusSettlement {
   }
 
   /**
-   * Records a vote and settles the proposal. A vote that, by what this process has seen, would
-   * settle it is recorded under the proposal's row lock, tallied and closed in the same
-   * transaction: one commit on the deciding path instead of two. Any other vote is recorded on
-   * its own (share lock only, so votes run in parallel) and tallied after its commit. Returns
-   * recorded false when the vote was not stored (closed, past the deadline, the agent's other
-   * ballot first): the caller explains why.
+   * Whether `votes`, with those this process has seen recorded, would settle the proposal: a
+   * hint for when to record a batch of votes, never trusted for the outcome.
    */
-  async record(proposal: ProposalRow, cast: VoteRow, voteId: string, now: Date): Promise<{ recorded: false } | { recorded: true; status: ProposalStatusAfterVote }> {
-    const seen = this.seenVotes(proposal.id);
-    seen.set(cast.agentId, cast);
-    const predicted = tallyVotes(consensusInputOf(proposal, [...seen.values()], false)).status !== 'pending';
-    if (predicted) return this.recordAndSettle(proposal, cast, voteId, now);
-    if (!(await this.proposals.insertVoteIfOpen(proposal.id, cast, voteId, now))) return { recorded: false };
-    return { recorded: true, status: await this.afterVote(proposal, cast) };
+  wouldSettle(proposal: ProposalRow, votes: VoteRow[]): boolean {
+    if (this.closedHere.has(proposal.id)) return true;
+    const known = new Map(this.seen.get(proposal.id));
+    for (const vote of votes) if (!known.has(vote.agentId)) known.set(vote.agentId, vote);
+    return tallyVotes(consensusInputOf(proposal, [...known.values()], false)).status !== 'pending';
   }
 
-  private async recordAndSettle(proposal: ProposalRow, cast: VoteRow, voteId: string, now: Date): Promise<{ recorded: false } | { recorded: true; status: ProposalStatusAfterVote }> {
+  /**
+   * Records votes of one proposal and settles it, in one transaction under the proposal's row
+   * lock: the votes are inserted (an agent's first ballot only), every vote is re-read, each new
+   * one gets its `vote_cast` event with the tally it led to, and a final outcome closes the
+   * proposal in the same commit. Of concurrent callers (other batches, other processes, the
+   * deadline) each sees every vote committed before it, so no recorded vote is left out of the
+   * tally that closes the proposal. One outcome per vote, in order.
+   */
+  async recordVotes(proposal: ProposalRow, votes: VoteToRecord[]): Promise<VoteRecordOutcome[]> {
+    if (this.closedHere.has(proposal.id)) return votes.map(() => ({ recorded: false, closed: true }));
     const effects = new ConsensusEffects();
-    const answer = await this.sql.transaction(async (tx): Promise<{ recorded: false } | { recorded: true; status: ProposalStatusAfterVote }> => {
+    const firstPerAgent = new Map<string, VoteToRecord>();
+    for (const vote of votes) if (!firstPerAgent.has(vote.cast.agentId)) firstPerAgent.set(vote.cast.agentId, vote);
+    const result = await this.sql.transaction(async (tx): Promise<{ closed: boolean; fresh: Set<string>; status: ProposalStatusAfterVote }> => {
       const locked = await this.proposals.lock(tx, proposal.id);
-      if (!locked || locked.status !== 'open' || locked.deadlineAt <= now) return { recorded: false };
-      const { inserted, votes } = await this.proposals.insertVoteAndList(tx, proposal.id, cast, voteId);
-      if (!inserted) return { recorded: false };
-      this.remember(proposal.id, votes);
-      // Every later vote waits for this lock and then sees this one: no tally after commit needed.
-      const settled = await this.settle(tx, locked, votes, { deadlinePassed: false, now: new Date(), cast }, effects);
-      return { recorded: true, status: settled.closed ? (settled.outcome.status as 'decided' | 'not_reached') : 'open' };
+      // Gone (its swarm deleted) or closed: nothing recorded; the caller says why.
+      if (!locked || locked.status !== 'open') return { closed: locked !== null, fresh: new Set(), status: locked?.status ?? 'open' };
+      // A vote is on time if it arrived before the deadline, however long it waited for its batch.
+      const onTime = [...firstPerAgent.values()].filter((v) => v.cast.castAt < locked.deadlineAt);
+      if (onTime.length === 0) return { closed: false, fresh: new Set(), status: 'open' };
+      const rows = await this.proposals.insertVotesAndList(tx, proposal.id, onTime);
+      const all = rows.map(({ fresh: _fresh, ...vote }) => vote);
+      this.remember(proposal.id, all);
+      const settled = await this.settle(tx, locked, all, { deadlinePassed: false, now: new Date(), castEvents: castEventsOf(locked, rows) }, effects);
+      const status: ProposalStatusAfterVote = settled.closed ? (settled.outcome.status as 'decided' | 'not_reached') : 'open';
+      return { closed: false, fresh: new Set(rows.filter((r) => r.fresh).map((r) => r.agentId)), status };
     });
-    if (answer.recorded && answer.status !== 'open') this.markClosed(proposal.id, answer.status as 'decided' | 'not_reached');
+    if (result.status === 'decided' || result.status === 'not_reached') this.markClosed(proposal.id, result.status);
     this.apply(effects);
-    return answer;
+    return votes.map((vote): VoteRecordOutcome => {
+      if (firstPerAgent.get(vote.cast.agentId) === vote && result.fresh.has(vote.cast.agentId)) return { recorded: true, status: result.status };
+      return { recorded: false, closed: result.closed };
+    });
   }
 
-  private seenVotes(proposalId: string): Map<string, VoteRow> {
+  private remember(proposalId: string, votes: VoteRow[]): void {
     let seen = this.seen.get(proposalId);
     if (!seen) {
       seen = new Map();
       this.seen.set(proposalId, seen);
       if (this.seen.size > CLOSED_MEMORY) this.seen.delete(this.seen.keys().next().value!);
     }
-    return seen;
-  }
-
-  private remember(proposalId: string, votes: VoteRow[]): void {
-    const seen = this.seenVotes(proposalId);
     for (const vote of votes) seen.set(vote.agentId, vote);
   }
 
@@ -187,57 +201,9 @@ export class ConsensusSettlement {
     if (this.closedHere.size > CLOSED_MEMORY) this.closedHere.delete(this.closedHere.keys().next().value!);
   }
 
-  /**
-   * After a vote was recorded (committed): tallies every vote committed so far. Votes of one
-   * proposal are recorded in parallel; each tallies after its own commit, so the last one to
-   * commit sees them all, and a final outcome is closed under the row lock on a fresh read.
-   * Returns the proposal's status once this vote is accounted for.
-   */
-  async afterVote(proposal: ProposalRow, cast: VoteRow): Promise<ProposalStatusAfterVote> {
-    const effects = new ConsensusEffects();
-    const votes = await this.proposals.listVotes(proposal.id);
-    this.remember(proposal.id, votes);
-    const outcome = tallyVotes(consensusInputOf(proposal, votes, false));
-    let status: ProposalStatusAfterVote = 'open';
-    if (outcome.status === 'pending') {
-      effects.events.push(...(await this.proposals.appendEvents(this.sql.direct, [voteCastEvent(proposal, cast, votes.length, presentTally(outcome))])));
-    } else {
-      await this.closing.get(proposal.id)?.catch(() => undefined);
-      const closedBefore = this.closedHere.get(proposal.id);
-      if (closedBefore) {
-        // Closed here by another vote. Every recorded vote committed before that close took the
-        // lock (a vote after it would have found the proposal closed), so this one is in its tally.
-        effects.events.push(...(await this.proposals.appendEvents(this.sql.direct, [voteCastEvent(proposal, cast, votes.length, presentTally(outcome))])));
-        status = closedBefore;
-      } else {
-        const close = this.closeAfterVote(proposal, cast, effects);
-        this.closing.set(proposal.id, close);
-        try {
-          status = await close;
-        } finally {
-          if (this.closing.get(proposal.id) === close) this.closing.delete(proposal.id);
-        }
-      }
-    }
-    this.apply(effects);
-    return status;
-  }
-
   /** Whether this process closed the proposal after a vote: later votes can be refused without a query. */
   closedAfterVote(proposalId: string): boolean {
     return this.closedHere.has(proposalId);
-  }
-
-  private async closeAfterVote(proposal: ProposalRow, cast: VoteRow, effects: ConsensusEffects): Promise<ProposalStatusAfterVote> {
-    const status = await this.sql.transaction(async (tx) => {
-      const locked = (await this.proposals.lock(tx, proposal.id))!;
-      const fresh = await this.proposals.listVotes(proposal.id, tx);
-      const settled = await this.settle(tx, locked, fresh, { deadlinePassed: false, now: new Date(), cast }, effects);
-      if (locked.status !== 'open') return locked.status;
-      return settled.closed ? (settled.outcome.status as 'decided' | 'not_reached') : 'open';
-    });
-    if (status === 'decided' || status === 'not_reached') this.markClosed(proposal.id, status);
-    return status;
   }
 
   /** Under the proposal's lock (the caller checked it is open): cancels it, keeping its votes as its tally. */
@@ -292,6 +258,17 @@ export class ConsensusSettlement {
       }
     }
   }
+}
+
+/** A `vote_cast` event per fresh vote of `rows` (every vote, in the order cast), each with the tally of the votes up to it. */
+function castEventsOf(proposal: ProposalRow, rows: Array<VoteRow & { fresh: boolean }>): ConsensusEventEntry[] {
+  const events: ConsensusEventEntry[] = [];
+  rows.forEach((row, index) => {
+    if (!row.fresh) return;
+    const upToHere = rows.slice(0, index + 1);
+    events.push(voteCastEvent(proposal, row, upToHere.length, presentTally(tallyVotes(consensusInputOf(proposal, upToHere, false)))));
+  });
+  return events;
 }
 
 function voteCastEvent(proposal: ProposalRow, cast: VoteRow, votesCast: number, tally: ReturnType<typeof presentTally>): ConsensusEventEntry {

@@ -92,4 +92,25 @@ describe('KeyedBatches', () => {
     await Promise.all([first, second]);
     expect(batches).toEqual([[1, 2]]);
   });
+
+  it('starts a gathered batch as soon as the items waiting are enough', async () => {
+    const batches: number[][] = [];
+    const batcher = new KeyedBatches<number, number>(
+      async (_key, items) => {
+        batches.push(items);
+        return items.map((value) => ({ value }));
+      },
+      10,
+      // Long enough that only `enough` can explain a prompt start.
+      { idleMs: 5_000, maxMs: 5_000, enough: (_key, items) => items.reduce((sum, n) => sum + n, 0) >= 3 },
+    );
+    const started = Date.now();
+    const first = batcher.submit('a', 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(batches).toEqual([]);
+    const second = batcher.submit('a', 2);
+    await Promise.all([first, second]);
+    expect(batches).toEqual([[1, 2]]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
 });

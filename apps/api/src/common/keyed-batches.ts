@@ -1,6 +1,12 @@
 /** What became of one item of a batch. */
 export type BatchOutcome<R> = { value: R } | { error: unknown };
 
+export interface Gather<I> {
+  idleMs: number;
+  maxMs: number;
+  enough?: (key: string, items: I[]) => boolean;
+}
+
 interface Waiting<I, R> {
   item: I;
   resolve: (value: R) => void;
@@ -29,8 +35,11 @@ export class KeyedBatches<I, R> {
      */
     private readonly run: (key: string, items: I[], takeMore: () => I[]) => Promise<BatchOutcome<R>[]>,
     private readonly maxBatch: number,
-    /** Before a batch starts, it waits for more items until none came for `idleMs`, at most `maxMs`. */
-    private readonly gather?: { idleMs: number; maxMs: number },
+    /**
+     * Before a batch starts, it waits for more items until none came for `idleMs`, at most
+     * `maxMs`, or until `enough` says the items waiting (oldest first) are worth running now.
+     */
+    private readonly gather?: Gather<I>,
   ) {}
 
   submit(key: string, item: I): Promise<R> {
@@ -73,9 +82,10 @@ export class KeyedBatches<I, R> {
     this.queues.delete(key);
   }
 
-  private async gatherMore(key: string, queue: Waiting<I, R>[], gather: { idleMs: number; maxMs: number }): Promise<void> {
+  private async gatherMore(key: string, queue: Waiting<I, R>[], gather: Gather<I>): Promise<void> {
     const deadline = Date.now() + gather.maxMs;
     while (queue.length < this.maxBatch) {
+      if (gather.enough?.(key, queue.map((w) => w.item))) return;
       const wait = Math.min(gather.idleMs, deadline - Date.now());
       if (wait <= 0) return;
       const before = queue.length;

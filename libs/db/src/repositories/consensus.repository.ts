@@ -147,10 +147,10 @@ export class ConsensusRepository {
   }
 
   /**
-   * The proposal row-locked until the transaction ends, for a close: votes being recorded hold
-   * a share lock on it (insertVoteIfOpen), so this waits for them to commit, and any vote after
-   * it sees the proposal closed. Read the votes after this, in another statement: one that began
-   * before the wait would not see the votes it waited for.
+   * The proposal row-locked until the transaction ends, for recording votes and for a close:
+   * whoever takes it next sees every vote committed before, and a vote after a close sees the
+   * proposal closed. Read the votes after this, in another statement: one that began before the
+   * wait would not see the votes it waited for.
    */
   async lock(tx: RawSql, id: string): Promise<ProposalRow | null> {
     const rows = await tx.$queryRaw<RawProposal[]>`SELECT ${PROPOSAL_COLUMNS} FROM consensus_proposals WHERE id = ${id}::uuid FOR UPDATE`;
@@ -165,16 +165,21 @@ export class ConsensusRepository {
   }
 
   /**
-   * Under the proposal's row lock (the caller checked it is open): records the vote unless the
-   * agent has one, and returns every vote in the order cast, the new one included. One
-   * statement: its snapshot, taken after the lock was granted, sees every vote committed before.
+   * Under the proposal's row lock (the caller checked it is open): records each vote whose agent
+   * has none yet (the first of an agent's in `votes`), and returns every vote in the order cast,
+   * the new ones marked fresh. One statement: its snapshot, taken after the lock was granted,
+   * sees every vote committed before.
    */
-  async insertVoteAndList(tx: RawSql, proposalId: string, vote: VoteRow, id: string): Promise<{ inserted: boolean; votes: VoteRow[] }> {
-    const rows = await tx.$queryRaw<Array<VoteRow & { fresh: boolean }>>`
+  async insertVotesAndList(tx: RawSql, proposalId: string, votes: Array<{ voteId: string; cast: VoteRow }>): Promise<Array<VoteRow & { fresh: boolean }>> {
+    return tx.$queryRaw<Array<VoteRow & { fresh: boolean }>>`
       WITH inserted AS (
         INSERT INTO consensus_votes (id, proposal_id, agent_id, value, weight, delegate_agent_id, cast_at)
-        VALUES (${id}::uuid, ${proposalId}::uuid, ${vote.agentId}::uuid, ${vote.delegateAgentId === null ? jsonParam(vote.value) : null}::jsonb,
-                ${vote.weight}, ${vote.delegateAgentId}::uuid, ${vote.castAt})
+        SELECT i.id, ${proposalId}::uuid, i.agent_id, i.value::jsonb, i.weight, i.delegate_agent_id, i.cast_at
+        FROM unnest(${votes.map((v) => v.voteId)}::uuid[], ${votes.map((v) => v.cast.agentId)}::uuid[],
+                    ${votes.map((v) => (v.cast.delegateAgentId === null ? jsonParam(v.cast.value) : null))}::text[], ${votes.map((v) => v.cast.weight)}::float8[],
+                    ${votes.map((v) => v.cast.delegateAgentId)}::uuid[], ${votes.map((v) => v.cast.castAt)}::timestamptz[])
+          WITH ORDINALITY AS i(id, agent_id, value, weight, delegate_agent_id, cast_at, n)
+        ORDER BY i.n
         ON CONFLICT (proposal_id, agent_id) DO NOTHING
         RETURNING id, agent_id, value, weight, delegate_agent_id, cast_at
       )
@@ -185,25 +190,6 @@ export class ConsensusRepository {
         SELECT id, agent_id, value, weight, delegate_agent_id, cast_at, true AS fresh FROM inserted
       ) v
       ORDER BY cast_at, id`;
-    return { inserted: rows.some((r) => r.fresh), votes: rows.map(({ fresh: _fresh, ...vote }) => vote) };
-  }
-
-  /**
-   * Records a vote if the proposal is still open at `now` and the agent has no vote yet; false
-   * otherwise. The share lock taken on the proposal row makes a concurrent close wait for this
-   * insert to commit (so its tally counts the vote), and a vote after a close see it closed.
-   */
-  async insertVoteIfOpen(proposalId: string, vote: VoteRow, id: string, now: Date): Promise<boolean> {
-    const count = await this.sql.direct.$executeRaw`
-      WITH still_open AS (
-        SELECT id FROM consensus_proposals WHERE id = ${proposalId}::uuid AND status = 'open' AND deadline_at > ${now} FOR SHARE
-      )
-      INSERT INTO consensus_votes (id, proposal_id, agent_id, value, weight, delegate_agent_id, cast_at)
-      SELECT ${id}::uuid, still_open.id, ${vote.agentId}::uuid, ${vote.delegateAgentId === null ? jsonParam(vote.value) : null}::jsonb,
-             ${vote.weight}, ${vote.delegateAgentId}::uuid, ${vote.castAt}
-      FROM still_open
-      ON CONFLICT (proposal_id, agent_id) DO NOTHING`;
-    return count === 1;
   }
 
   /**

@@ -4,7 +4,7 @@ import { CONSENSUS_LIMITS, type CreateProposalDto } from '@swarm/contracts';
 import { ConsensusRepository, NewProposal, ProposalRow } from '@swarm/db';
 import { canonicalJson, Conflict, NotFound, tallyVotes, ValidationFailed } from '@swarm/domain';
 import { AgentSocketCommands, ConsensusCloseJobData, ConsensusDeadlineJobs, consensusJobIds, Queues, SwarmEventBroadcaster } from '@swarm/messaging';
-import { consensusInputOf, ConsensusEventType } from '@swarm/task-engine';
+import { consensusInputOf, ConsensusEventType, ConsensusSettlement } from '@swarm/task-engine';
 import { Queue } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
 import type { Actor } from '../../auth/auth.decorators';
@@ -13,11 +13,18 @@ import { ProposalCache } from '../proposal-cache';
 /** Agents that answer requests: the others would only hold the proposal until its deadline. */
 const HEALTHY_AGENT_STATUSES = new Set(['idle', 'busy']);
 const WEIGHTED_ALGORITHMS = new Set(['weighted', 'delegated']);
+/**
+ * Most proposals are decided within milliseconds of being asked: the durable close job (a
+ * Redis round trip and a script) is only added for those still open this long after. Should
+ * this process stop before then, the worker's sweep of overdue proposals (every second) closes
+ * the proposal at its deadline instead.
+ */
+const DEADLINE_JOB_AFTER_MS = 100;
 
 /**
  * Opens a proposal: checks it against the swarm (participants, weights), stores it with a
- * `consensus.proposed` event, asks every participant to vote, and schedules its close at the
- * deadline in the worker.
+ * `consensus.proposed` event, asks every participant to vote, and, unless it is decided at
+ * once, schedules its close at the deadline in the worker.
  */
 @Injectable()
 export class CreateProposal {
@@ -28,6 +35,7 @@ export class CreateProposal {
     private readonly cache: ProposalCache,
     private readonly sockets: AgentSocketCommands,
     private readonly broadcaster: SwarmEventBroadcaster,
+    private readonly settlement: ConsensusSettlement,
     @InjectQueue(Queues.ConsensusDeadlines) private readonly deadlines: Queue<ConsensusCloseJobData>,
   ) {}
 
@@ -98,7 +106,9 @@ export class CreateProposal {
       participants,
     });
     this.broadcaster.broadcast([event]);
-    await this.scheduleClose(proposal.id, deadlineAt);
+    setTimeout(() => {
+      if (!this.settlement.closedAfterVote(proposal.id)) void this.scheduleClose(proposal.id, deadlineAt);
+    }, DEADLINE_JOB_AFTER_MS).unref();
     return stored;
   }
 
