@@ -45,10 +45,10 @@ describe('consensus: proposals, votes over the agents socket, deadlines, metrics
     return res.body.id as string;
   }
 
-  async function agent(inSwarm: string, k = key): Promise<Member> {
+  async function agent(inSwarm: string, k = key, baseUrl = stack.baseUrl): Promise<Member> {
     const res = await stack.http.post(`/swarms/${inSwarm}/agents`, { key: k, body: { name: `a-${Math.random().toString(36).slice(2)}`, agent_type: 'test', capabilities: ['echo'] } });
     expect(res.status).toBe(201);
-    const scripted = await ScriptedAgent.connect(stack.baseUrl, res.body.token);
+    const scripted = await ScriptedAgent.connect(baseUrl, res.body.token);
     closers.push(() => scripted.close());
     await waitUntil(async () => {
       const { rows } = await stack.db.query('SELECT status FROM agents WHERE id = $1', [res.body.id]);
@@ -284,6 +284,30 @@ describe('consensus: proposals, votes over the agents socket, deadlines, metrics
       await events.waitFor((e) => e.type === 'consensus.decided' && e.data.proposal_id === p.id);
       await waitUntil(() => expect(events.events.filter((e) => e.type === 'consensus.vote_cast' && e.data.proposal_id === p.id)).toHaveLength(recorded.length));
       expect(events.events.filter((e) => e.type === 'consensus.decided' && e.data.proposal_id === p.id)).toHaveLength(1);
+    }
+  });
+
+  it('counts votes arriving at two api copies at once once each, and closes once, with every recorded vote in the outcome', async () => {
+    const copyB = await stack.startExtraApi();
+    closers.push(() => void copyB.close());
+    const split = await swarm();
+    expect(await request(operator, 'subscribe', { swarm_id: split })).toMatchObject({ ok: true });
+    const voters = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => agent(split, key, i % 2 === 0 ? stack.baseUrl : copyB.baseUrl)));
+    for (let round = 0; round < 8; round += 1) {
+      // Neither copy alone holds a majority: each records its votes, and the two meet on the proposal.
+      const p = await propose({ swarm_id: split, algorithm: 'majority', options: ['a', 'b'] }, voters);
+      const answers = await Promise.all(voters.map((m, i) => m.scripted.vote({ proposal_id: p.id, value: i % 4 === 3 ? 'b' : 'a' })));
+      const recorded = answers.filter((a) => a.ok);
+      expect(answers.filter((a) => !a.ok).map((a) => !a.ok && a.error.code)).toEqual(answers.filter((a) => !a.ok).map(() => 'proposal_closed'));
+      const done = await closed(p.id);
+      expect(done).toMatchObject({ status: 'decided', decided_value: 'a' });
+      expect(done.votes).toHaveLength(recorded.length);
+      expect(done.tally.participation.by_count).toBeCloseTo(recorded.length / 8);
+      await events.waitFor((e) => e.type === 'consensus.decided' && e.data.proposal_id === p.id);
+      await waitUntil(() => expect(events.events.filter((e) => e.type === 'consensus.vote_cast' && e.data.proposal_id === p.id)).toHaveLength(recorded.length));
+      expect(events.events.filter((e) => e.type === 'consensus.decided' && e.data.proposal_id === p.id)).toHaveLength(1);
+      const { rows } = await stack.db.query("SELECT count(*)::int AS n FROM swarm_events WHERE type = 'consensus.vote_cast' AND data->>'proposal_id' = $1", [p.id]);
+      expect(rows[0].n).toBe(recorded.length);
     }
   });
 

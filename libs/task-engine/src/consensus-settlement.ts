@@ -56,6 +56,8 @@ export interface SettleOptions {
   now: Date;
   /** The `vote_cast` events of the votes just recorded, stored with the outcome. */
   castEvents?: ConsensusEventEntry[];
+  /** Without the row lock: the votes_version `votes` were read at; a close only lands on it. */
+  expectedVersion?: number;
 }
 
 /** A vote to record: the row, and the id it gets. */
@@ -73,13 +75,16 @@ export interface Settled {
   outcome: ConsensusOutcome;
   /** This call closed the proposal. */
   closed: boolean;
+  /** Settled on an expected votes_version that was not current: nothing was written. */
+  raced?: boolean;
 }
 
 /**
- * The one place where proposals are tallied and closed, shared by the api (after each vote, on
- * cancel) and the worker (at the deadline). A close holds the proposal's row lock, tallies the
- * votes read under it and is still guarded on status = 'open', so of two processes only one
- * ever closes a proposal, and no vote recorded before the close is left out of its tally.
+ * The one place where proposals are tallied and closed, shared by the api (after votes, on
+ * cancel) and the worker (at the deadline). A close either holds the proposal's row lock and
+ * tallies the votes read under it, or is guarded on the votes_version its tally read; it is
+ * always guarded on status = 'open'. So of two processes only one ever closes a proposal, and
+ * no vote recorded before the close is left out of its tally.
  */
 @Injectable()
 export class ConsensusSettlement {
@@ -99,7 +104,10 @@ export class ConsensusSettlement {
     private readonly broadcaster: SwarmEventBroadcaster,
   ) {}
 
-  /** Under the proposal's lock: tallies `votes`; a final outcome (decided, or not reachable any more) closes it. */
+  /**
+   * Tallies `votes`; a final outcome (decided, or not reachable any more) closes the proposal.
+   * Under the proposal's row lock, or without it given the votes_version `votes` were read at.
+   */
   async settle(tx: RawSql, proposal: ProposalRow, votes: VoteRow[], options: SettleOptions, effects: ConsensusEffects): Promise<Settled> {
     const outcome = tallyVotes(consensusInputOf(proposal, votes, options.deadlinePassed));
     const tally = presentTally(outcome);
@@ -128,12 +136,13 @@ export class ConsensusSettlement {
         tally,
         decidedAt: options.now,
       };
-      const stored = await this.proposals.close(tx, proposal.id, closing, [...castEvents, closedEvent]);
+      const stored = await this.proposals.close(tx, proposal.id, closing, [...castEvents, closedEvent], options.expectedVersion);
       if (stored) {
         effects.events.push(...stored);
         effects.closed.push({ participants: proposal.participants, payload: closedPayload(proposal, status, outcome.value, outcome.reason ?? null, outcome.confidence) });
         return { outcome, closed: true };
       }
+      if (options.expectedVersion !== undefined) return { outcome, closed: false, raced: true };
     }
     effects.events.push(...(await this.proposals.appendEvents(tx, castEvents)));
     return { outcome, closed: false };
@@ -151,37 +160,55 @@ export class ConsensusSettlement {
   }
 
   /**
-   * Records votes of one proposal and settles it, in one transaction under the proposal's row
-   * lock: the votes are inserted (an agent's first ballot only), every vote is re-read, each new
-   * one gets its `vote_cast` event with the tally it led to, and a final outcome closes the
-   * proposal in the same commit. Of concurrent callers (other batches, other processes, the
-   * deadline) each sees every vote committed before it, so no recorded vote is left out of the
-   * tally that closes the proposal. One outcome per vote, in order.
+   * Records votes of one proposal and settles it. The votes are recorded (an agent's first
+   * ballot only) and every vote read back in one statement; each new one gets its `vote_cast`
+   * event with the tally it led to, and a final outcome closes the proposal in a second
+   * statement, guarded on the votes_version the tally saw. Either statement finding that other
+   * votes came in between (another batch, another process) falls back to settling under the
+   * proposal's row lock on a fresh read. So no recorded vote is left out of the tally that
+   * closes the proposal, and only one close ever lands. One outcome per vote, in order.
    */
   async recordVotes(proposal: ProposalRow, votes: VoteToRecord[]): Promise<VoteRecordOutcome[]> {
     if (this.closedHere.has(proposal.id)) return votes.map(() => ({ recorded: false, closed: true }));
-    const effects = new ConsensusEffects();
     const firstPerAgent = new Map<string, VoteToRecord>();
     for (const vote of votes) if (!firstPerAgent.has(vote.cast.agentId)) firstPerAgent.set(vote.cast.agentId, vote);
-    const result = await this.sql.transaction(async (tx): Promise<{ closed: boolean; fresh: Set<string>; status: ProposalStatusAfterVote }> => {
-      const locked = await this.proposals.lock(tx, proposal.id);
-      // Gone (its swarm deleted) or closed: nothing recorded; the caller says why.
-      if (!locked || locked.status !== 'open') return { closed: locked !== null, fresh: new Set(), status: locked?.status ?? 'open' };
-      // A vote is on time if it arrived before the deadline, however long it waited for its batch.
-      const onTime = [...firstPerAgent.values()].filter((v) => v.cast.castAt < locked.deadlineAt);
-      if (onTime.length === 0) return { closed: false, fresh: new Set(), status: 'open' };
-      const rows = await this.proposals.insertVotesAndList(tx, proposal.id, onTime);
-      const all = rows.map(({ fresh: _fresh, ...vote }) => vote);
+    const recorded = await this.proposals.recordVotes(proposal.id, [...firstPerAgent.values()]);
+    // Gone (its swarm deleted) or closed: nothing recorded; the caller says why.
+    if (recorded.state !== 'open') return votes.map(() => ({ recorded: false, closed: recorded.state === 'closed' }));
+
+    const fresh = new Set(recorded.votes.filter((v) => v.fresh).map((v) => v.agentId));
+    const effects = new ConsensusEffects();
+    let status: ProposalStatusAfterVote | null = null;
+    if (recorded.complete) {
+      const all = recorded.votes.map(({ fresh: _fresh, ...vote }) => vote);
       this.remember(proposal.id, all);
-      const settled = await this.settle(tx, locked, all, { deadlinePassed: false, now: new Date(), castEvents: castEventsOf(locked, rows) }, effects);
-      const status: ProposalStatusAfterVote = settled.closed ? (settled.outcome.status as 'decided' | 'not_reached') : 'open';
-      return { closed: false, fresh: new Set(rows.filter((r) => r.fresh).map((r) => r.agentId)), status };
-    });
-    if (result.status === 'decided' || result.status === 'not_reached') this.markClosed(proposal.id, result.status);
+      const settled = await this.settle(this.sql.direct, proposal, all, { deadlinePassed: false, now: new Date(), castEvents: castEventsOf(proposal, recorded.votes), expectedVersion: recorded.version }, effects);
+      if (!settled.raced) status = settled.closed ? (settled.outcome.status as 'decided' | 'not_reached') : 'open';
+    }
+    status ??= await this.settleUnderLock(proposal, fresh, effects);
+    if (status === 'decided' || status === 'not_reached') this.markClosed(proposal.id, status);
     this.apply(effects);
     return votes.map((vote): VoteRecordOutcome => {
-      if (firstPerAgent.get(vote.cast.agentId) === vote && result.fresh.has(vote.cast.agentId)) return { recorded: true, status: result.status };
-      return { recorded: false, closed: result.closed };
+      if (firstPerAgent.get(vote.cast.agentId) === vote && fresh.has(vote.cast.agentId)) return { recorded: true, status: status! };
+      return { recorded: false, closed: false };
+    });
+  }
+
+  /** Votes `fresh` were recorded but other votes came at the same time: tallies them all under the row lock, on a fresh read. */
+  private async settleUnderLock(proposal: ProposalRow, fresh: Set<string>, effects: ConsensusEffects): Promise<ProposalStatusAfterVote> {
+    return this.sql.transaction(async (tx) => {
+      const locked = await this.proposals.lock(tx, proposal.id);
+      const votes = (await this.proposals.listVotes(proposal.id, tx)).map((vote) => ({ ...vote, fresh: fresh.has(vote.agentId) }));
+      const castEvents = castEventsOf(proposal, votes);
+      if (!locked || locked.status !== 'open') {
+        // Closed by another process after these votes were committed: its tally counted them.
+        effects.events.push(...(await this.proposals.appendEvents(tx, castEvents)));
+        return locked?.status ?? 'open';
+      }
+      const all = votes.map(({ fresh: _fresh, ...vote }) => vote);
+      this.remember(proposal.id, all);
+      const settled = await this.settle(tx, locked, all, { deadlinePassed: false, now: new Date(), castEvents }, effects);
+      return settled.closed ? (settled.outcome.status as 'decided' | 'not_reached') : 'open';
     });
   }
 

@@ -46,6 +46,12 @@ function toProposal({ votes, ...row }: RawProposal): ProposalRow {
   return { ...row, votes: (votes ?? []).map((v) => ({ ...v, castAt: new Date(v.castAt) })) };
 }
 
+/** What recordVotes found: the proposal gone or closed (nothing recorded), or open with every vote listed (complete) or possibly not. */
+export type RecordedVotes =
+  | { state: 'missing' }
+  | { state: 'closed' }
+  | { state: 'open'; version: number; complete: boolean; votes: Array<VoteRow & { fresh: boolean }> };
+
 export type NewProposal = Omit<ProposalRow, 'status' | 'decidedValue' | 'outcomeReason' | 'confidence' | 'participation' | 'tally' | 'decidedAt' | 'votes'>;
 
 export interface ProposalClosing {
@@ -165,44 +171,64 @@ export class ConsensusRepository {
   }
 
   /**
-   * Under the proposal's row lock (the caller checked it is open): records each vote whose agent
-   * has none yet (the first of an agent's in `votes`), and returns every vote in the order cast,
-   * the new ones marked fresh. One statement: its snapshot, taken after the lock was granted,
-   * sees every vote committed before.
+   * Records each vote whose agent has none yet (the first of an agent's in `votes`, cast before
+   * the deadline) if the proposal is open, and returns every vote in the order cast, the new ones
+   * marked fresh: one statement, committed on its own. It bumps the proposal's votes_version,
+   * which a later close can be guarded on (close with expectedVersion).
+   *
+   * `complete` says whether the votes returned are all there are. The statement's snapshot is
+   * taken before it waits for the proposal's row; votes another statement committed meanwhile
+   * are not in it, and that shows as a version more than one above the one the snapshot saw.
    */
-  async insertVotesAndList(tx: RawSql, proposalId: string, votes: Array<{ voteId: string; cast: VoteRow }>): Promise<Array<VoteRow & { fresh: boolean }>> {
-    return tx.$queryRaw<Array<VoteRow & { fresh: boolean }>>`
-      WITH inserted AS (
+  async recordVotes(proposalId: string, votes: Array<{ voteId: string; cast: VoteRow }>): Promise<RecordedVotes> {
+    const rows = await this.sql.direct.$queryRaw<Array<{ version: number | null; seenVersion: number | null } & Partial<VoteRow> & { fresh: boolean | null }>>`
+      WITH bumped AS (
+        UPDATE consensus_proposals SET votes_version = votes_version + 1
+        WHERE id = ${proposalId}::uuid AND status = 'open'
+        RETURNING votes_version, deadline_at
+      ), inserted AS (
         INSERT INTO consensus_votes (id, proposal_id, agent_id, value, weight, delegate_agent_id, cast_at)
         SELECT i.id, ${proposalId}::uuid, i.agent_id, i.value::jsonb, i.weight, i.delegate_agent_id, i.cast_at
-        FROM unnest(${votes.map((v) => v.voteId)}::uuid[], ${votes.map((v) => v.cast.agentId)}::uuid[],
+        FROM bumped, unnest(${votes.map((v) => v.voteId)}::uuid[], ${votes.map((v) => v.cast.agentId)}::uuid[],
                     ${votes.map((v) => (v.cast.delegateAgentId === null ? jsonParam(v.cast.value) : null))}::text[], ${votes.map((v) => v.cast.weight)}::float8[],
                     ${votes.map((v) => v.cast.delegateAgentId)}::uuid[], ${votes.map((v) => v.cast.castAt)}::timestamptz[])
           WITH ORDINALITY AS i(id, agent_id, value, weight, delegate_agent_id, cast_at, n)
+        WHERE i.cast_at < bumped.deadline_at
         ORDER BY i.n
         ON CONFLICT (proposal_id, agent_id) DO NOTHING
         RETURNING id, agent_id, value, weight, delegate_agent_id, cast_at
+      ), head AS (
+        SELECT (SELECT votes_version FROM bumped) AS version,
+               (SELECT votes_version FROM consensus_proposals WHERE id = ${proposalId}::uuid) AS seen_version
       )
-      SELECT agent_id AS "agentId", value, weight, delegate_agent_id AS "delegateAgentId", cast_at AS "castAt", fresh
-      FROM (
+      SELECT head.version, head.seen_version AS "seenVersion", v.agent_id AS "agentId", v.value, v.weight, v.delegate_agent_id AS "delegateAgentId", v.cast_at AS "castAt", v.fresh
+      FROM head LEFT JOIN (
         SELECT id, agent_id, value, weight, delegate_agent_id, cast_at, false AS fresh FROM consensus_votes WHERE proposal_id = ${proposalId}::uuid
         UNION ALL
         SELECT id, agent_id, value, weight, delegate_agent_id, cast_at, true AS fresh FROM inserted
-      ) v
-      ORDER BY cast_at, id`;
+      ) v ON (SELECT version FROM head) IS NOT NULL
+      ORDER BY v.cast_at, v.id`;
+    const head = rows[0];
+    if (!head || head.seenVersion === null) return { state: 'missing' };
+    if (head.version === null) return { state: 'closed' };
+    const listed = rows
+      .filter((r) => r.agentId !== null && r.agentId !== undefined)
+      .map((r) => ({ agentId: r.agentId!, value: r.value, weight: r.weight!, delegateAgentId: r.delegateAgentId ?? null, castAt: r.castAt!, fresh: r.fresh === true }));
+    return { state: 'open', version: head.version, complete: head.version === head.seenVersion + 1, votes: listed };
   }
 
   /**
    * Closes an open proposal and stores `events`, in one statement; null when it was not open
-   * any more (another process closed it first): then nothing is written. Callers hold the lock.
+   * any more (another process closed it first): then nothing is written. Callers hold the lock,
+   * or give the votes_version they tallied: then null also when votes came since.
    */
-  async close(tx: RawSql, id: string, closing: ProposalClosing, events: ConsensusEventEntry[]): Promise<StoredConsensusEvent[] | null> {
+  async close(tx: RawSql, id: string, closing: ProposalClosing, events: ConsensusEventEntry[], expectedVersion?: number): Promise<StoredConsensusEvent[] | null> {
     const rows = await tx.$queryRaw<Array<{ id: bigint | null; created_at: Date | null }>>`
       WITH closed AS (
         UPDATE consensus_proposals
         SET status = ${closing.status}::proposal_status, decided_value = ${jsonParam(closing.decidedValue)}::jsonb, outcome_reason = ${closing.outcomeReason},
             confidence = ${closing.confidence}, participation = ${closing.participation}, tally = ${jsonParam(closing.tally)}::jsonb, decided_at = ${closing.decidedAt}
-        WHERE id = ${id}::uuid AND status = 'open'
+        WHERE id = ${id}::uuid AND status = 'open' ${expectedVersion === undefined ? Prisma.empty : Prisma.sql`AND votes_version = ${expectedVersion}`}
         RETURNING id
       ), stored AS (
         INSERT INTO swarm_events (swarm_id, owner_id, type, agent_id, data)
