@@ -268,22 +268,33 @@ describe('consensus: proposals, votes over the agents socket, deadlines, metrics
     expect(await a.scripted.vote({ proposal_id: notDelegated.id, delegate_to: b.id })).toMatchObject({ ok: false, error: { code: 'invalid_value', message: 'votes can only be delegated on delegated proposals' } });
   });
 
+  /**
+   * Every voter votes at once (the value chosen by `valueOf`); each vote is either recorded or
+   * refused as closed, and the proposal is decided for 'a' once, counting every recorded vote,
+   * with one stored and broadcast vote_cast event per recorded vote.
+   */
+  async function expectVotesAtOnceCountedOnce(proposalId: string, voters: Member[], valueOf: (index: number) => string) {
+    const answers = await Promise.all(voters.map((m, i) => m.scripted.vote({ proposal_id: proposalId, value: valueOf(i) })));
+    const recorded = answers.filter((a) => a.ok);
+    expect(answers.filter((a) => !a.ok).map((a) => !a.ok && a.error.code)).toEqual(answers.filter((a) => !a.ok).map(() => 'proposal_closed'));
+    const done = await closed(proposalId);
+    expect(done).toMatchObject({ status: 'decided', decided_value: 'a' });
+    expect(done.votes).toHaveLength(recorded.length);
+    // The close counted every vote that was recorded, however they interleaved.
+    expect(done.participation).toBeCloseTo(recorded.length / voters.length);
+    expect(done.tally.participation.by_count).toBeCloseTo(recorded.length / voters.length);
+    await events.waitFor((e) => e.type === 'consensus.decided' && e.data.proposal_id === proposalId);
+    await waitUntil(() => expect(events.events.filter((e) => e.type === 'consensus.vote_cast' && e.data.proposal_id === proposalId)).toHaveLength(recorded.length));
+    expect(events.events.filter((e) => e.type === 'consensus.decided' && e.data.proposal_id === proposalId)).toHaveLength(1);
+    const { rows } = await stack.db.query("SELECT count(*)::int AS n FROM swarm_events WHERE type = 'consensus.vote_cast' AND data->>'proposal_id' = $1", [proposalId]);
+    expect(rows[0].n).toBe(recorded.length);
+  }
+
   it('counts votes cast at the same moment once each, and closes once, with every recorded vote in the outcome', async () => {
     const voters = members.slice(0, 6);
     for (let round = 0; round < 5; round += 1) {
       const p = await propose({ algorithm: 'majority', options: ['a', 'b'] }, voters);
-      const answers = await Promise.all(voters.map((m, i) => m.scripted.vote({ proposal_id: p.id, value: i % 3 === 2 ? 'b' : 'a' })));
-      const recorded = answers.filter((a) => a.ok);
-      expect(answers.filter((a) => !a.ok).map((a) => !a.ok && a.error.code)).toEqual(answers.filter((a) => !a.ok).map(() => 'proposal_closed'));
-      const done = await closed(p.id);
-      expect(done).toMatchObject({ status: 'decided', decided_value: 'a' });
-      expect(done.votes).toHaveLength(recorded.length);
-      // The close counted every vote that was recorded, however they interleaved.
-      expect(done.participation).toBeCloseTo(recorded.length / 6);
-      expect(done.tally.participation.by_count).toBeCloseTo(recorded.length / 6);
-      await events.waitFor((e) => e.type === 'consensus.decided' && e.data.proposal_id === p.id);
-      await waitUntil(() => expect(events.events.filter((e) => e.type === 'consensus.vote_cast' && e.data.proposal_id === p.id)).toHaveLength(recorded.length));
-      expect(events.events.filter((e) => e.type === 'consensus.decided' && e.data.proposal_id === p.id)).toHaveLength(1);
+      await expectVotesAtOnceCountedOnce(p.id, voters, (i) => (i % 3 === 2 ? 'b' : 'a'));
     }
   });
 
@@ -296,18 +307,7 @@ describe('consensus: proposals, votes over the agents socket, deadlines, metrics
     for (let round = 0; round < 8; round += 1) {
       // Neither copy alone holds a majority: each records its votes, and the two meet on the proposal.
       const p = await propose({ swarm_id: split, algorithm: 'majority', options: ['a', 'b'] }, voters);
-      const answers = await Promise.all(voters.map((m, i) => m.scripted.vote({ proposal_id: p.id, value: i % 4 === 3 ? 'b' : 'a' })));
-      const recorded = answers.filter((a) => a.ok);
-      expect(answers.filter((a) => !a.ok).map((a) => !a.ok && a.error.code)).toEqual(answers.filter((a) => !a.ok).map(() => 'proposal_closed'));
-      const done = await closed(p.id);
-      expect(done).toMatchObject({ status: 'decided', decided_value: 'a' });
-      expect(done.votes).toHaveLength(recorded.length);
-      expect(done.tally.participation.by_count).toBeCloseTo(recorded.length / 8);
-      await events.waitFor((e) => e.type === 'consensus.decided' && e.data.proposal_id === p.id);
-      await waitUntil(() => expect(events.events.filter((e) => e.type === 'consensus.vote_cast' && e.data.proposal_id === p.id)).toHaveLength(recorded.length));
-      expect(events.events.filter((e) => e.type === 'consensus.decided' && e.data.proposal_id === p.id)).toHaveLength(1);
-      const { rows } = await stack.db.query("SELECT count(*)::int AS n FROM swarm_events WHERE type = 'consensus.vote_cast' AND data->>'proposal_id' = $1", [p.id]);
-      expect(rows[0].n).toBe(recorded.length);
+      await expectVotesAtOnceCountedOnce(p.id, voters, (i) => (i % 4 === 3 ? 'b' : 'a'));
     }
   });
 
