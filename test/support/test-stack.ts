@@ -4,7 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig, loadConfig } from '@swarm/config';
 import Redis from 'ioredis';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { createWorkerApp } from '../../apps/worker/src/bootstrap';
 import { adminDatabaseUrl, databaseUrl, TEMPLATE_DB_ENV, testRedisUrl } from './environment';
@@ -17,8 +17,8 @@ export interface TestStack {
   http: HttpClient;
   api: NestFastifyApplication;
   worker?: INestApplicationContext;
-  /** A direct connection to this file's database, for asserting what was stored. */
-  db: Client;
+  /** Direct connections to this file's database, for asserting what was stored (a pool: tests query it concurrently). */
+  db: Pool;
   /** Another api process-equivalent on the same database and Redis: for horizontal-scale tests. */
   startExtraApi(): Promise<{ baseUrl: string; http: HttpClient; close(): Promise<void> }>;
   close(): Promise<void>;
@@ -97,8 +97,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   await api.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = (await api.getUrl()).replace('[::1]', '127.0.0.1');
   const worker = options.worker ? await createWorkerApp(config) : undefined;
-  const db = new Client({ connectionString: config.database.url });
-  await db.connect();
+  const db = new Pool({ connectionString: config.database.url, max: 4 });
+  db.on('error', () => undefined);
 
   const extras: NestFastifyApplication[] = [];
   return {
