@@ -1,6 +1,6 @@
 import type { ProposalRow, VoteRow } from '@swarm/db';
 import { tallyVotes } from '@swarm/domain';
-import { consensusInputOf, presentTally } from './consensus-settlement';
+import { castEventsOf, consensusInputOf, presentTally } from './consensus-settlement';
 
 const proposal = (overrides: Partial<ProposalRow> = {}): ProposalRow => ({
   id: 'p',
@@ -63,5 +63,33 @@ describe('presentTally', () => {
       confidence: 1,
       rejected: [{ agent_id: 'z', reason: 'not_participant', message: 'agent z is not a participant of the proposal' }],
     });
+  });
+});
+
+describe('castEventsOf', () => {
+  it('gives each newly recorded vote an event with the tally of the votes cast up to it, and none to votes recorded before', () => {
+    const terms = proposal({ algorithm: 'majority', weights: null });
+    const rows = [
+      { ...vote('a', 'x', 1), fresh: false },
+      { ...vote('b', 'y', 2), fresh: true },
+      { ...vote('c', 'x', 3), fresh: true },
+    ];
+    const events = castEventsOf(terms, rows);
+    expect(events.map((e) => [e.agentId, e.data.value, e.data.votes_cast])).toEqual([
+      ['b', 'y', 2],
+      ['c', 'x', 3],
+    ]);
+    expect(events.every((e) => e.type === 'consensus.vote_cast' && e.swarmId === 's' && e.ownerId === 'o' && e.data.proposal_id === 'p')).toBe(true);
+    const entries = (event: (typeof events)[number]) => (event.data.tally as ReturnType<typeof presentTally>).entries.map((t) => [t.value, t.weight]);
+    expect(entries(events[0])).toEqual(expect.arrayContaining([['x', 1], ['y', 1]]));
+    expect((events[0].data.tally as ReturnType<typeof presentTally>).status).toBe('pending');
+    expect(entries(events[1])).toEqual(expect.arrayContaining([['x', 2], ['y', 1]]));
+    expect((events[1].data.tally as ReturnType<typeof presentTally>).status).toBe('decided');
+  });
+
+  it('records a delegation as delegate_to, not a value', () => {
+    const [event] = castEventsOf(proposal(), [{ ...vote('a', null, 1, 'b'), fresh: true }]);
+    expect(event.data).toMatchObject({ delegate_to: 'b', votes_cast: 1 });
+    expect(event.data).not.toHaveProperty('value');
   });
 });

@@ -288,7 +288,7 @@ export class ConsensusSettlement {
 }
 
 /** A `vote_cast` event per fresh vote of `rows` (every vote, in the order cast), each with the tally of the votes up to it. */
-function castEventsOf(proposal: ProposalRow, rows: Array<VoteRow & { fresh: boolean }>): ConsensusEventEntry[] {
+export function castEventsOf(proposal: ProposalRow, rows: Array<VoteRow & { fresh: boolean }>): ConsensusEventEntry[] {
   const events: ConsensusEventEntry[] = [];
   rows.forEach((row, index) => {
     if (!row.fresh) return;
