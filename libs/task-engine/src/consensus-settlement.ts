@@ -198,12 +198,14 @@ export class ConsensusSettlement {
   private async settleUnderLock(proposal: ProposalRow, fresh: Set<string>, effects: ConsensusEffects): Promise<ProposalStatusAfterVote> {
     return this.sql.transaction(async (tx) => {
       const locked = await this.proposals.lock(tx, proposal.id);
+      // Deleted with its swarm meanwhile: its votes went with it.
+      if (!locked) return 'open';
       const votes = (await this.proposals.listVotes(proposal.id, tx)).map((vote) => ({ ...vote, fresh: fresh.has(vote.agentId) }));
       const castEvents = castEventsOf(proposal, votes);
-      if (!locked || locked.status !== 'open') {
+      if (locked.status !== 'open') {
         // Closed by another process after these votes were committed: its tally counted them.
         effects.events.push(...(await this.proposals.appendEvents(tx, castEvents)));
-        return locked?.status ?? 'open';
+        return locked.status;
       }
       const all = votes.map(({ fresh: _fresh, ...vote }) => vote);
       this.remember(proposal.id, all);
