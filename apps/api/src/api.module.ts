@@ -33,6 +33,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ApiKeyCache } from './auth/api-key-cache';
 import { AgentsGateway } from './gateway/agents.gateway';
 import { TaskAssignmentRelay } from './gateway/task-assignment-relay';
+import { ApiCopyPresence } from './gateway/api-copy-presence';
 import { EventsGateway } from './gateway/events.gateway';
 import { SwarmMessageRouter } from './gateway/swarm-message-router';
 import { TopologyController } from './topology/topology.controller';
@@ -105,6 +106,7 @@ export class ApiModule {
         ListSwarmMessages,
         TaskAssignmentRelay,
         EventsGateway,
+        ApiCopyPresence,
       ],
     };
   }

@@ -9,6 +9,7 @@ import { Logger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 import { createValidationPipe } from './common/validation';
 import { setupSwagger } from './docs/swagger';
+import { ApiCopyPresence } from './gateway/api-copy-presence';
 import { RedisIoAdapter } from './gateway/redis-io.adapter';
 
 /**
@@ -27,7 +28,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
-  app.useWebSocketAdapter(new RedisIoAdapter(app, app.get(RedisService), app.get(REDIS_KEYS), config));
+  app.useWebSocketAdapter(new RedisIoAdapter(app, app.get(RedisService), app.get(REDIS_KEYS), config, app.get(ApiCopyPresence)));
 
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text body would otherwise reach validation as a string and get a vaguer 400.

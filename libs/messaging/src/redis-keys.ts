@@ -8,6 +8,8 @@ export function redisKeys(prefix: string) {
     bullPrefix: `${prefix}:bull`,
     /** socket.io Redis adapter and emitter channels: every api copy and the worker share them. */
     socketIo: `${prefix}:sio`,
+    /** Pub/sub channel where api copies announce themselves (apps/api/src/gateway/api-copy-presence.ts). */
+    apiCopies: `${prefix}:api-copies`,
     /** Hash of an agent's hot state: last beat, resources, status, connection. */
     agentState: (agentId: string) => `${prefix}:agent:${agentId}`,
     /** Sorted set agent id → last time it was heard from (ms), for the health monitor's scan. */

@@ -1,0 +1,107 @@
+import { REDIS_KEYS, type RedisKeys } from '@swarm/messaging';
+import Redis from 'ioredis';
+import { ApiCopyPresence } from '../apps/api/src/gateway/api-copy-presence';
+import { connectOperator, EventRecorder, request } from './support/sockets';
+import { startTestStack, TestStack } from './support/test-stack';
+
+/** Every socket.io adapter message published on this stack's Redis, raw (msgpack keeps strings as their bytes). */
+class AdapterTraffic {
+  readonly messages: Buffer[] = [];
+  private constructor(private readonly subscriber: Redis) {}
+
+  static async watch(url: string, keys: RedisKeys): Promise<AdapterTraffic> {
+    const subscriber = new Redis(url, { maxRetriesPerRequest: 1 });
+    const traffic = new AdapterTraffic(subscriber);
+    subscriber.on('pmessageBuffer', (_pattern: Buffer, _channel: Buffer, message: Buffer) => traffic.messages.push(message));
+    await subscriber.psubscribe(`${keys.socketIo}#*`);
+    return traffic;
+  }
+
+  carrying(marker: string): number {
+    return this.messages.filter((message) => message.includes(marker)).length;
+  }
+
+  close(): void {
+    this.subscriber.disconnect();
+  }
+}
+
+describe('api copies: broadcasts stay local while one copy runs, and span copies once several do', () => {
+  let stack: TestStack;
+  let key: string;
+  let presence: ApiCopyPresence;
+  let traffic: AdapterTraffic;
+  const sockets: { close(): void }[] = [];
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    key = stack.adminKey;
+    presence = stack.api.get(ApiCopyPresence);
+    traffic = await AdapterTraffic.watch(stack.config.redis.url, stack.api.get<RedisKeys>(REDIS_KEYS));
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    traffic?.close();
+    await stack?.close();
+  });
+
+  async function swarm(name: string): Promise<string> {
+    const res = await stack.http.post('/swarms', { key, body: { name, topology: 'mesh' } });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  }
+
+  async function operator(swarmId: string, baseUrl: string): Promise<EventRecorder> {
+    const socket = await connectOperator(baseUrl, key);
+    sockets.push(socket);
+    const events = new EventRecorder(socket);
+    expect(await request(socket, 'subscribe', { swarm_id: swarmId })).toEqual({ ok: true, data: { swarm_id: swarmId } });
+    return events;
+  }
+
+  /** Changes the swarm's description through `http` and waits until `events` shows it; the marker is in the event. */
+  async function describeSwarm(via: TestStack['http'], swarmId: string, marker: string, events: EventRecorder): Promise<void> {
+    expect((await via.put(`/swarms/${swarmId}`, { key, body: { description: marker } })).status).toBe(200);
+    await events.waitFor((e) => e.type === 'swarm_updated' && JSON.stringify(e.data).includes(marker));
+    // A publish, had there been one, leaves before the local delivery: give it time to arrive anyway.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  it('a single copy delivers its events to its own operators without publishing them to Redis', async () => {
+    expect(presence.isAlone).toBe(true);
+    const swarmId = await swarm('alone');
+    const events = await operator(swarmId, stack.baseUrl);
+    await describeSwarm(stack.http, swarmId, 'marker-alone-1', events);
+    expect(traffic.carrying('marker-alone-1')).toBe(0);
+  });
+
+  it('a second copy is announced before it takes sockets: from then on the first publishes, and an operator on the second sees its events', async () => {
+    const copyB = await stack.startExtraApi();
+    try {
+      // Copy B's start waited for copy A's acknowledgement, so A knows by now.
+      expect(presence.isAlone).toBe(false);
+      const swarmId = await swarm('two-copies');
+      const onB = await operator(swarmId, copyB.baseUrl);
+      const onA = await operator(swarmId, stack.baseUrl);
+      await describeSwarm(stack.http, swarmId, 'marker-shared-a', onB);
+      await onA.waitFor((e) => e.type === 'swarm_updated' && JSON.stringify(e.data).includes('marker-shared-a'));
+      expect(traffic.carrying('marker-shared-a')).toBeGreaterThan(0);
+      // And the other way round: copy B, not alone either, reaches the operator on copy A.
+      await describeSwarm(copyB.http, swarmId, 'marker-shared-b', onA);
+      await presence.check();
+      expect(presence.isAlone).toBe(false);
+    } finally {
+      await copyB.close();
+    }
+  });
+
+  it('once the second copy has gone, the first keeps its broadcasts local again after its next check', async () => {
+    await presence.check();
+    expect(presence.isAlone).toBe(true);
+    const swarmId = await swarm('alone-again');
+    const events = await operator(swarmId, stack.baseUrl);
+    await describeSwarm(stack.http, swarmId, 'marker-alone-2', events);
+    expect(traffic.carrying('marker-alone-2')).toBe(0);
+  });
+});
