@@ -19,6 +19,9 @@
  * decided_at - created_at of the same proposals in Postgres. Target: client p99 < 20 ms in the
  * sequential phase. Every proposal must end decided for "yes".
  *
+ * Also reported: the CPU each process used per proposal in each phase (from /proc on Linux), the
+ * figure that varies least between runs on a shared host.
+ *
  * --cpu-prof writes a V8 CPU profile of the api to a temporary directory (named in the output).
  *
  * Exit code: 0 target met, 2 missed or a proposal not decided, 1 error.
@@ -31,6 +34,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { OperatorClientToServerEvents, OperatorServerToClientEvents, SwarmEventMessage } from '../libs/contracts/src/agent-socket';
 import { AgentClient } from '../libs/agent-sdk/src';
 import { waitForActivation } from './common/activation';
+import { cpuShares, cpuSnapshot, type CpuShares } from './common/cpu';
 import { AdminClient, createSwarm, registerAgents } from './common/rest';
 import { cleanupStep, newRunIdentity, type RunIdentity, runMain, serviceEnv } from './common/run';
 import { deleteRedisKeys, dropDatabase, ensureFreshBuild, freePort, migrateDatabase, type ServiceProcess, startService, waitUntilReady } from './common/service';
@@ -86,7 +90,11 @@ interface PhaseResult {
   voting: Stats;
   closing: Stats;
   notDecided: number;
+  /** CPU each process used per proposal over the phase, ms (null off Linux). */
+  cpuMsPerProposal: CpuShares<ConsensusCpuGroup> | null;
 }
+
+type ConsensusCpuGroup = 'api' | 'worker' | 'benchmark';
 
 function parseOptions(argv: readonly string[]): Options {
   return {
@@ -187,6 +195,7 @@ async function runPhase(run: Run, swarmId: string, watch: DecisionWatch, name: s
   const clientMs: number[] = [];
   const ids: string[] = [];
   const progress = throttled(2_000, (done, total) => log(`[${name}] ${done}/${total} decided`));
+  const cpuStart = cpuSnapshot();
   const started = performance.now();
   await runPool(count, inFlight, async (index) => {
     const sentAt = performance.now();
@@ -202,6 +211,7 @@ async function runPhase(run: Run, swarmId: string, watch: DecisionWatch, name: s
     progress(ids.length, count);
   });
   const wallMs = performance.now() - started;
+  const cpuEnd = cpuSnapshot();
   const { rows } = await run.pg!.query<{ status: string; decided_value: unknown; decision_ms: number | null }>(
     `SELECT status::text, decided_value, extract(epoch FROM decided_at - created_at) * 1000 AS decision_ms FROM consensus_proposals WHERE id = ANY($1::uuid[])`,
     [ids],
@@ -226,7 +236,24 @@ async function runPhase(run: Run, swarmId: string, watch: DecisionWatch, name: s
     voting: stats(phases.rows.map((r) => Number(r.voting_ms))),
     closing: stats(phases.rows.map((r) => Number(r.closing_ms))),
     notDecided: count - decided.length,
+    cpuMsPerProposal: perProposal(
+      cpuShares<ConsensusCpuGroup>(cpuStart, cpuEnd, {
+        api: run.services.find((s) => s.name === 'api')?.child.pid,
+        worker: run.services.find((s) => s.name === 'worker')?.child.pid,
+        benchmark: process.pid,
+      }, wallMs, run.database),
+      wallMs,
+      count,
+    ),
   };
+}
+
+/** Core-% over the phase → CPU ms per proposal. */
+function perProposal<G extends string>(shares: CpuShares<G> | null, wallMs: number, proposals: number): CpuShares<G> | null {
+  if (!shares) return null;
+  const converted: Record<string, number> = {};
+  for (const [group, percent] of Object.entries(shares)) converted[group] = ((percent as number) / 100) * wallMs / proposals;
+  return converted as CpuShares<G>;
 }
 
 async function runBenchmark(run: Run, options: Options): Promise<PhaseResult[]> {
@@ -276,6 +303,13 @@ function format(results: PhaseResult[], options: Options): string {
   for (const r of results) {
     const pair = (s: Stats) => `${ms(s.p50)} / ${ms(s.p99)}`.padStart(26);
     lines.push(`${r.name.padEnd(12)}${' '.repeat(12)}${pair(r.firstVote)}  ${pair(r.voting)}  ${pair(r.closing)}`);
+  }
+  lines.push('', 'CPU per proposal, ms:  api  worker  benchmark (agents, operator, REST)  postgres  redis  | other  machine');
+  for (const r of results) {
+    const c = r.cpuMsPerProposal;
+    if (!c) continue;
+    const f = (v: number) => v.toFixed(2);
+    lines.push(`${r.name.padEnd(12)}${' '.repeat(11)}${f(c.api)}  ${f(c.worker).padStart(6)}  ${f(c.benchmark).padStart(9)}${' '.repeat(30)}${f(c.postgres).padStart(8)}  ${f(c.redis).padStart(5)}  | ${f(c.other).padStart(5)}  ${f(c.machine).padStart(7)}`);
   }
   lines.push('', 'client: POST sent → consensus.decided received on /events; server: decided_at - created_at in Postgres.');
   const sequential = results.find((r) => r.name === 'sequential')!;
