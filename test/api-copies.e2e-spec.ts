@@ -2,7 +2,7 @@ import { REDIS_KEYS, type RedisKeys } from '@swarm/messaging';
 import Redis from 'ioredis';
 import { ApiCopyPresence } from '../apps/api/src/gateway/api-copy-presence';
 import { connectOperator, EventRecorder, request } from './support/sockets';
-import { startTestStack, TestStack } from './support/test-stack';
+import { eventually, startTestStack, TestStack } from './support/test-stack';
 
 /** Every socket.io adapter message published on this stack's Redis, raw (msgpack keeps strings as their bytes). */
 class AdapterTraffic {
@@ -103,5 +103,24 @@ describe('api copies: broadcasts stay local while one copy runs, and span copies
     const events = await operator(swarmId, stack.baseUrl);
     await describeSwarm(stack.http, swarmId, 'marker-alone-2', events);
     expect(traffic.carrying('marker-alone-2')).toBe(0);
+  });
+
+  it('a lost presence subscription means announcements may have been missed: publish until the next check', async () => {
+    expect(presence.isAlone).toBe(true);
+    // The connection drops and ioredis reconnects and resubscribes, as after a Redis restart.
+    const subscriber = (presence as unknown as { subscriber: Redis }).subscriber;
+    const restored = new Promise((resolve) => subscriber.once('ready', resolve));
+    subscriber.disconnect(true);
+    await restored;
+    expect(presence.isAlone).toBe(false);
+    const swarmId = await swarm('resubscribed');
+    const events = await operator(swarmId, stack.baseUrl);
+    await describeSwarm(stack.http, swarmId, 'marker-resubscribed', events);
+    expect(traffic.carrying('marker-resubscribed')).toBeGreaterThan(0);
+    // The check right after the reconnect may still count the old connection's subscription.
+    await eventually(async () => {
+      await presence.check();
+      return presence.isAlone;
+    });
   });
 });
