@@ -1,6 +1,7 @@
 import { REDIS_KEYS, type RedisKeys } from '@swarm/messaging';
 import Redis from 'ioredis';
 import { ApiCopyPresence } from '../apps/api/src/gateway/api-copy-presence';
+import { PrivateRedis } from './support/private-redis';
 import { connectOperator, EventRecorder, request } from './support/sockets';
 import { eventually, startTestStack, TestStack } from './support/test-stack';
 
@@ -109,10 +110,16 @@ describe('api copies: broadcasts stay local while one copy runs, and span copies
     expect(presence.isAlone).toBe(true);
     // The connection drops and ioredis reconnects and resubscribes, as after a Redis restart.
     const subscriber = (presence as unknown as { subscriber: Redis }).subscriber;
+    // Copies that counted this one gone may have gone alone: it announces itself again.
+    const listener = new Redis(stack.config.redis.url, { maxRetriesPerRequest: 1 });
+    const announced = new Promise<string>((resolve) => listener.on('message', (_channel: string, message: string) => resolve(message)));
+    await listener.subscribe(stack.api.get<RedisKeys>(REDIS_KEYS).apiCopies);
     const restored = new Promise((resolve) => subscriber.once('ready', resolve));
     subscriber.disconnect(true);
     await restored;
     expect(presence.isAlone).toBe(false);
+    expect(JSON.parse(await announced)).toMatchObject({ kind: 'hello' });
+    listener.disconnect();
     const swarmId = await swarm('resubscribed');
     const events = await operator(swarmId, stack.baseUrl);
     await describeSwarm(stack.http, swarmId, 'marker-resubscribed', events);
@@ -123,4 +130,29 @@ describe('api copies: broadcasts stay local while one copy runs, and span copies
       return presence.isAlone;
     });
   });
+});
+
+describe('an api copy that cannot reach Redis when it starts', () => {
+  it('starts anyway, publishing its broadcasts, and announces itself once Redis answers', async () => {
+    let redis = await PrivateRedis.start();
+    const port = redis.port;
+    await redis.stop();
+    const stack = await startTestStack({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+    try {
+      const presence = stack.api.get(ApiCopyPresence);
+      expect(presence.isAlone).toBe(false);
+      expect((await stack.http.get('/health')).status).toBe(200);
+      expect((await stack.http.get('/ready')).status).toBe(503);
+      redis = await PrivateRedis.start([], port);
+      // A check waits for Redis; once it answers, the late announcement found no other copy.
+      await eventually(async () => {
+        await presence.check();
+        return presence.isAlone;
+      }, 30_000);
+      await eventually(async () => (await stack.http.get('/ready')).status === 200, 30_000);
+    } finally {
+      await stack.close();
+      await redis.stop();
+    }
+  }, 60_000);
 });

@@ -13,8 +13,9 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(extraArgs: string[] = []): Promise<PrivateRedis> {
-    const port = await freePort();
+  /** `port`: start again where a stopped one listened (clients reconnect to it). */
+  static async start(extraArgs: string[] = [], port?: number): Promise<PrivateRedis> {
+    port ??= await freePort();
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], {
       stdio: 'ignore',
     });

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 
 /** How long a new copy waits for the copies already running to hear of it before it takes sockets. */
 const ANNOUNCE_TIMEOUT_MS = 3_000;
+/** How long start-up waits for the announcement at most (Redis unreachable): then it goes on, publishing. */
+const STARTUP_WAIT_MS = ANNOUNCE_TIMEOUT_MS + 2_000;
 /** How often a copy asks Redis whether other copies still listen (the way back to "alone"). */
 const CHECK_INTERVAL_MS = 5_000;
 
@@ -36,6 +38,7 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
   private awaitingAcks: { from: Set<string>; expected: number; done: () => void } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private subscribedOnce = false;
+  private checking = false;
 
   constructor(
     private readonly redis: RedisService,
@@ -46,8 +49,14 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
     this.subscriber.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'presence connection error'));
     this.subscriber.on('message', (_channel: string, raw: string) => this.onMessage(raw));
     this.subscriber.on('ready', () => {
-      // ioredis resubscribes after a reconnect; announcements sent meanwhile were missed.
-      if (this.subscribedOnce) this.disturb('presence subscription restored');
+      if (!this.subscribedOnce) return;
+      // ioredis resubscribes after a reconnect. Announcements sent meanwhile were missed, and
+      // copies that counted this one gone may have gone alone: announce again (no wait needed,
+      // this copy publishes until its next check).
+      this.disturb('presence subscription restored');
+      void this.redis.client
+        .publish(this.channel, JSON.stringify({ kind: 'hello', from: this.id } satisfies PresenceMessage))
+        .catch((error: Error) => this.logger.warn({ err: error.message }, 'could not announce this api copy again'));
     });
   }
 
@@ -57,7 +66,14 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.announce();
+    // Redis unreachable must not keep the api from starting (it serves /health, and /ready says
+    // why it is not ready): the announcement then finishes whenever Redis answers, and until it
+    // has, this copy is "not alone" and publishes every broadcast.
+    const announced = this.announce().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not announce this api copy'));
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([announced.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STARTUP_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (!inTime) this.logger.warn({ waitedMs: STARTUP_WAIT_MS }, 'could not announce this api copy yet (Redis unreachable?); broadcasting through Redis until it can');
     this.timer = setInterval(() => void this.check(), CHECK_INTERVAL_MS);
     this.timer.unref();
   }
@@ -91,6 +107,9 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
 
   /** Asks Redis how many copies listen; "alone" only if just this one and nothing changed meanwhile. */
   async check(): Promise<void> {
+    // While Redis is away a check waits for it: one at a time, not one more every interval.
+    if (this.checking) return;
+    this.checking = true;
     const before = this.disturbances;
     try {
       const reply = (await this.redis.client.pubsub('NUMSUB', this.channel)) as [string, number];
@@ -100,6 +119,8 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
     } catch (error) {
       this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not count api copies; broadcasting through Redis');
       this.setAlone(false, 'presence check failed');
+    } finally {
+      this.checking = false;
     }
   }
 
