@@ -98,8 +98,11 @@ describe('api copies: broadcasts stay local while one copy runs, and span copies
   });
 
   it('once the second copy has gone, the first keeps its broadcasts local again after its next check', async () => {
-    await presence.check();
-    expect(presence.isAlone).toBe(true);
+    // Redis drops the closed copy's subscription a moment after its socket closes.
+    await eventually(async () => {
+      await presence.check();
+      return presence.isAlone;
+    });
     const swarmId = await swarm('alone-again');
     const events = await operator(swarmId, stack.baseUrl);
     await describeSwarm(stack.http, swarmId, 'marker-alone-2', events);

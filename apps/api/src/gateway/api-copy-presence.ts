@@ -38,7 +38,7 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
   private awaitingAcks: { from: Set<string>; expected: number; done: () => void } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private subscribedOnce = false;
-  private checking = false;
+  private checking: Promise<void> | null = null;
 
   constructor(
     private readonly redis: RedisService,
@@ -106,10 +106,13 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** Asks Redis how many copies listen; "alone" only if just this one and nothing changed meanwhile. */
-  async check(): Promise<void> {
+  check(): Promise<void> {
     // While Redis is away a check waits for it: one at a time, not one more every interval.
-    if (this.checking) return;
-    this.checking = true;
+    this.checking ??= this.countCopies().finally(() => (this.checking = null));
+    return this.checking;
+  }
+
+  private async countCopies(): Promise<void> {
     const before = this.disturbances;
     try {
       const reply = (await this.redis.client.pubsub('NUMSUB', this.channel)) as [string, number];
@@ -119,8 +122,6 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
     } catch (error) {
       this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not count api copies; broadcasting through Redis');
       this.setAlone(false, 'presence check failed');
-    } finally {
-      this.checking = false;
     }
   }
 
