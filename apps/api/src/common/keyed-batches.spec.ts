@@ -76,7 +76,8 @@ describe('KeyedBatches', () => {
     expect(seen).toEqual([[1, 2]]);
   });
 
-  it('waits for stragglers before a batch when asked to gather', async () => {
+  /** An echoing batcher that gathers as told and records each batch it ran. */
+  function gatheringBatcher(gather: ConstructorParameters<typeof KeyedBatches<number, number>>[2]) {
     const batches: number[][] = [];
     const batcher = new KeyedBatches<number, number>(
       async (_key, items) => {
@@ -84,8 +85,13 @@ describe('KeyedBatches', () => {
         return items.map((value) => ({ value }));
       },
       10,
-      { idleMs: 20, maxMs: 200 },
+      gather,
     );
+    return { batches, batcher };
+  }
+
+  it('waits for stragglers before a batch when asked to gather', async () => {
+    const { batches, batcher } = gatheringBatcher({ idleMs: 20, maxMs: 200 });
     const first = batcher.submit('a', 1);
     await new Promise((resolve) => setTimeout(resolve, 5));
     const second = batcher.submit('a', 2);
@@ -94,16 +100,8 @@ describe('KeyedBatches', () => {
   });
 
   it('starts a gathered batch as soon as the items waiting are enough', async () => {
-    const batches: number[][] = [];
-    const batcher = new KeyedBatches<number, number>(
-      async (_key, items) => {
-        batches.push(items);
-        return items.map((value) => ({ value }));
-      },
-      10,
-      // Long enough that only `enough` can explain a prompt start.
-      { idleMs: 5_000, maxMs: 5_000, enough: (_key, items) => items.reduce((sum, n) => sum + n, 0) >= 3 },
-    );
+    // Long enough that only `enough` can explain a prompt start.
+    const { batches, batcher } = gatheringBatcher({ idleMs: 5_000, maxMs: 5_000, enough: (_key, items) => items.reduce((sum, n) => sum + n, 0) >= 3 });
     const started = Date.now();
     const first = batcher.submit('a', 1);
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -24,7 +24,8 @@ type PresenceMessage = { kind: 'hello'; from: string } | { kind: 'ack'; from: st
  *   acknowledgements. Only a copy whose announcement no other copy received starts alone.
  * - A copy goes back to "alone" only when Redis counts no other subscriber on the channel and
  *   no announcement came in while it asked.
- * - A lost presence subscription (Redis reconnect) or a failed check means "not alone".
+ * - A lost presence subscription (Redis reconnect) or a failed check means "not alone"; a
+ *   restored subscription announces the copy again.
  */
 @Injectable()
 export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -54,9 +55,7 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
       // copies that counted this one gone may have gone alone: announce again (no wait needed,
       // this copy publishes until its next check).
       this.disturb('presence subscription restored');
-      void this.redis.client
-        .publish(this.channel, JSON.stringify({ kind: 'hello', from: this.id } satisfies PresenceMessage))
-        .catch((error: Error) => this.logger.warn({ err: error.message }, 'could not announce this api copy again'));
+      this.publish({ kind: 'hello', from: this.id }).catch((error: Error) => this.logger.warn({ err: error.message }, 'could not announce this api copy again'));
     });
   }
 
@@ -70,10 +69,7 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
     // why it is not ready): the announcement then finishes whenever Redis answers, and until it
     // has, this copy is "not alone" and publishes every broadcast.
     const announced = this.announce().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not announce this api copy'));
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([announced.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STARTUP_WAIT_MS)))]);
-    clearTimeout(timer);
-    if (!inTime) this.logger.warn({ waitedMs: STARTUP_WAIT_MS }, 'could not announce this api copy yet (Redis unreachable?); broadcasting through Redis until it can');
+    if (!(await settlesWithin(announced, STARTUP_WAIT_MS))) this.logger.warn({ waitedMs: STARTUP_WAIT_MS }, 'could not announce this api copy yet (Redis unreachable?); broadcasting through Redis until it can');
     this.timer = setInterval(() => void this.check(), CHECK_INTERVAL_MS);
     this.timer.unref();
   }
@@ -92,15 +88,13 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
     });
     const before = this.disturbances;
     // The count includes this copy's own subscription.
-    const others = (await this.redis.client.publish(this.channel, JSON.stringify({ kind: 'hello', from: this.id } satisfies PresenceMessage))) - 1;
+    const others = (await this.publish({ kind: 'hello', from: this.id })) - 1;
     const waiting = this.awaitingAcks!;
     waiting.expected = others;
     if (waiting.from.size >= others) waiting.done();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([acknowledged.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ANNOUNCE_TIMEOUT_MS)))]);
-    clearTimeout(timer);
+    const inTime = await settlesWithin(acknowledged, ANNOUNCE_TIMEOUT_MS);
     this.awaitingAcks = null;
-    if (timedOut) this.logger.warn({ others, acknowledged: waiting.from.size }, 'not every api copy acknowledged this one in time; taking sockets anyway');
+    if (!inTime) this.logger.warn({ others, acknowledged: waiting.from.size }, 'not every api copy acknowledged this one in time; taking sockets anyway');
     this.logger.log({ others, acknowledged: waiting.from.size }, 'api copy announced');
     this.setAlone(others === 0 && this.disturbances === before, others === 0 ? 'no other api copy' : `${others} other api copies`);
   }
@@ -135,15 +129,18 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
     if (message.from === this.id) return;
     if (message.kind === 'hello') {
       this.disturb('another api copy started');
-      void this.redis.client
-        .publish(this.channel, JSON.stringify({ kind: 'ack', from: this.id, to: message.from } satisfies PresenceMessage))
-        .catch((error: Error) => this.logger.warn({ err: error.message }, 'could not acknowledge a new api copy'));
+      this.publish({ kind: 'ack', from: this.id, to: message.from }).catch((error: Error) => this.logger.warn({ err: error.message }, 'could not acknowledge a new api copy'));
       return;
     }
     const waiting = this.awaitingAcks;
     if (message.to !== this.id || !waiting) return;
     waiting.from.add(message.from);
     if (waiting.from.size >= waiting.expected) waiting.done();
+  }
+
+  /** Resolves with how many subscribers received it, this copy's own subscription included. */
+  private publish(message: PresenceMessage): Promise<number> {
+    return this.redis.client.publish(this.channel, JSON.stringify(message));
   }
 
   private disturb(reason: string): void {
@@ -155,5 +152,16 @@ export class ApiCopyPresence implements OnApplicationBootstrap, OnApplicationShu
     if (alone === this.alone) return;
     this.alone = alone;
     this.logger.log({ reason }, alone ? 'only api copy: socket broadcasts stay local' : 'other api copies may hold sockets: socket broadcasts go through Redis');
+  }
+}
+
+/** Whether `promise` settles within `ms` (it goes on either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

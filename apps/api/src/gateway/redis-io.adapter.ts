@@ -49,13 +49,13 @@ export class RedisIoAdapter extends IoAdapter {
   }
 }
 
+type BroadcastOptions = Parameters<RedisAdapter['broadcast']>[1];
+
 /**
  * The Redis adapter, minus the Redis publish of a broadcast while this is the only api copy:
  * every socket it could reach is then local. Everything else (remote requests, the worker's
  * emitter reaching this copy) is the adapter's own.
  */
-type BroadcastOptions = Parameters<RedisAdapter['broadcast']>[1];
-
 class PresenceAwareRedisAdapter extends RedisAdapter {
   constructor(
     nsp: unknown,

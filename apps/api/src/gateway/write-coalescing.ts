@@ -2,8 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 
-const coalescing = Symbol('coalescing writes');
-
 /**
  * Makes every write a socket gets in one turn of the event loop leave as one system call: the
  * socket is corked at its first write and uncorked once the turn's callbacks and promises have
@@ -13,9 +11,6 @@ const coalescing = Symbol('coalescing writes');
  * the turn that wrote it.
  */
 export function coalesceWritesPerTurn(socket: Duplex): void {
-  const target = socket as Duplex & { [coalescing]?: true };
-  if (target[coalescing]) return;
-  target[coalescing] = true;
   let corked = false;
   const release = (): void => {
     corked = false;
