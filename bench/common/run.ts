@@ -55,7 +55,19 @@ export function serviceEnv(run: RunIdentity, port: number, extra: Record<string,
     BOOTSTRAP_ADMIN_KEY: run.adminKey,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ...extra,
+    ...serviceEnvOverrides(process.env.BENCH_SERVICE_ENV),
   };
+}
+
+/** BENCH_SERVICE_ENV="KEY=value KEY2=value": settings for the services under test (A/B runs). */
+function serviceEnvOverrides(spec: string | undefined): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const pair of (spec ?? '').split(/\s+/).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`BENCH_SERVICE_ENV: "${pair}" is not KEY=value`);
+    overrides[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return overrides;
 }
 
 /** One clean-up step: a failure is logged and the next step still runs. */

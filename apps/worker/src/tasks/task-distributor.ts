@@ -11,6 +11,8 @@ const CONCURRENT_SWARMS = 8;
 const COMMITS_IN_FLIGHT_PER_SWARM = 4;
 /** Longest wait for a signal; also how late a retry whose backoff ended can be. */
 const MAX_BLOCK_MS = 250;
+/** Far more tokens than a few hundred milliseconds of assignments could ever use. */
+const FENCING_RESTART_MARGIN = 1_000_000n;
 
 /**
  * The distributor loop: blocks on the `dispatch:due` sorted set (BZPOPMIN — a signal wakes
@@ -19,9 +21,6 @@ const MAX_BLOCK_MS = 250;
  * finishes the cycles it is in; a cycle interrupted by a crash leaves claims the reconciler
  * repairs.
  */
-/** Far more tokens than a few hundred milliseconds of assignments could ever use. */
-const FENCING_RESTART_MARGIN = 1_000_000n;
-
 @Injectable()
 export class TaskDistributor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TaskDistributor.name);
