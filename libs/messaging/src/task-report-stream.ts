@@ -21,25 +21,57 @@ export interface StreamedTaskReport extends TaskReport {
 }
 
 /**
+ * KEYS: the agent's in-flight set, the report stream. ARGV: max stream length, agent id, then per
+ * report: task id, fencing token, the report's JSON. Appends, as one entry in order, the reports
+ * whose attempt the agent still holds (in-flight score = its token); returns a '1' or '0' per report.
+ */
+const APPEND_HELD = `
+local held, accepted = {}, {}
+for i = 3, #ARGV, 3 do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    held[#held + 1] = '1'
+    accepted[#accepted + 1] = ARGV[i + 2]
+  else
+    held[#held + 1] = '0'
+  end
+end
+if #accepted > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'a', ARGV[2], 'b', '[' .. table.concat(accepted, ',') .. ']')
+end
+return table.concat(held)`;
+
+type AppendHeldScript = (inFlightKey: string, streamKey: string, ...args: string[]) => Promise<string>;
+
+/**
  * Agents' task reports travel gateway → Redis stream → worker, so the gateway answers an agent
  * in one Redis round trip and the worker applies reports to Postgres in batches.
  */
 @Injectable()
 export class TaskReportStream {
+  private readonly appendHeldScript: AppendHeldScript;
+
   constructor(
     private readonly redis: RedisService,
     @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    redis.client.defineCommand('swarmTaskAppendHeldReports', { numberOfKeys: 2, lua: APPEND_HELD });
+    const client = redis.client as unknown as Record<string, AppendHeldScript>;
+    this.appendHeldScript = client.swarmTaskAppendHeldReports.bind(client);
+  }
 
   /**
-   * Stores one agent's reports as one stream entry, in order: `a` the agent, `b` a JSON array
-   * of {k: kind, t: task, f: fencing token, at, d: data}. One entry per message the agent sent,
-   * so a batch costs one append, not one per report.
+   * The gateway's one Redis call per agent message: keeps the reports whose attempt the agent
+   * still holds (a superseded one is told so at once and drops its work; the worker decides for
+   * good against Postgres) and stores them as one stream entry, in order: `a` the agent, `b` a
+   * JSON array of {k: kind, t: task, f: fencing token, at, d: data}. A check and an append
+   * as two calls cost the api, on every message, a second socket write and wake-up.
    */
-  async append(agentId: string, reports: TaskReport[]): Promise<void> {
-    if (reports.length === 0) return;
-    const encoded = reports.map((r) => ({ k: r.kind, t: r.taskId, f: r.fencingToken, at: r.at, d: r.data }));
-    await this.redis.client.xadd(this.keys.taskReports, 'MAXLEN', '~', String(TASK_REPORTS_STREAM_MAX_LENGTH), '*', 'a', agentId, 'b', JSON.stringify(encoded));
+  async appendHeld(agentId: string, reports: TaskReport[]): Promise<boolean[]> {
+    if (reports.length === 0) return [];
+    const args = [String(TASK_REPORTS_STREAM_MAX_LENGTH), agentId];
+    for (const r of reports) args.push(r.taskId, r.fencingToken, JSON.stringify({ k: r.kind, t: r.taskId, f: r.fencingToken, at: r.at, d: r.data }));
+    const held = await this.appendHeldScript(this.keys.agentInFlight(agentId), this.keys.taskReports, ...args);
+    return reports.map((_, i) => held[i] === '1');
   }
 
   /**

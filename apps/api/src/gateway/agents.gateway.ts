@@ -247,24 +247,23 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   }
 
   /**
-   * Stores a task report for the worker (one Redis stream append) after checking, cheaply, that
-   * the attempt is still this agent's: a superseded attempt is told so at once and drops its
-   * work. The worker decides for good against Postgres.
+   * Stores a task report for the worker (one Redis stream append) if the attempt is still this
+   * agent's, in one Redis call (TaskReportStream.appendHeld): a superseded attempt is told so at
+   * once and drops its work. The worker decides for good against Postgres.
    */
   private async taskReport(socket: AgentSocket, kind: TaskReportKind, payload: unknown): Promise<AckResponse<TaskReportAck>> {
     if (!socket.data.registered) return { ok: false, error: NOT_REGISTERED };
     const now = Date.now();
     const checked = checkReport(socket.data.agentId, kind, payload, now);
     if (!checked.ok) return checked;
-    const [held] = await this.dispatch.holdsAttempts(socket.data.agentId, [checked.report]);
+    const [held] = await this.reports.appendHeld(socket.data.agentId, [checked.report]);
     if (!held) return { ok: false, error: this.superseded(checked.report) };
-    await this.reports.append(socket.data.agentId, [checked.report]);
     return { ok: true, data: { task_id: checked.report.taskId, received_at: now } };
   }
 
   /**
    * Many reports in one message: each checked as its single event would be, the attempts
-   * looked up in one Redis call, the accepted ones stored as one stream entry (in order).
+   * looked up and the accepted ones stored as one stream entry (in order), in one Redis call.
    */
   private async taskReportBatch(socket: AgentSocket, payload: unknown): Promise<AckResponse<TaskReportBatchAck>> {
     if (!socket.data.registered) return { ok: false, error: NOT_REGISTERED };
@@ -289,17 +288,10 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
       if (checked.ok) candidates.push({ index, report: checked.report });
       else results[index] = { ok: false, error: { ...checked.error, message: `reports.${index}: ${checked.error.message}` } };
     });
-    const held = await this.dispatch.holdsAttempts(agentId, candidates.map((c) => c.report));
-    const accepted: TaskReport[] = [];
+    const held = await this.reports.appendHeld(agentId, candidates.map((c) => c.report));
     candidates.forEach(({ index, report }, i) => {
-      if (held[i]) {
-        accepted.push(report);
-        results[index] = { ok: true };
-      } else {
-        results[index] = { ok: false, error: this.superseded(report) };
-      }
+      results[index] = held[i] ? { ok: true } : { ok: false, error: this.superseded(report) };
     });
-    if (accepted.length > 0) await this.reports.append(agentId, accepted);
     return { ok: true, data: { received_at: now, results } };
   }
 
