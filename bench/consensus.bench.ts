@@ -27,7 +27,8 @@
  * --cpu-prof writes a V8 CPU profile of the api to a temporary directory (named in the output).
  *
  * Exit code: 0 target met, 2 missed or a proposal not decided, 1 error.
- * BENCH_POSTGRES_URL / BENCH_REDIS_URL point it at other servers.
+ * BENCH_POSTGRES_URL / BENCH_REDIS_URL point it at other servers; BENCH_SERVICE_ENV="KEY=value ..."
+ * passes settings to the services under test (A/B runs of one build).
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -23,7 +23,8 @@
  * class-transformer + class-validator against the hand-written validator, on valid batches of
  * 500 and 12 tasks (minimal tasks as above, and tasks with every field set): CPU µs per body.
  *
- * BENCH_POSTGRES_URL / BENCH_REDIS_URL point it at other servers.
+ * BENCH_POSTGRES_URL / BENCH_REDIS_URL point it at other servers; BENCH_SERVICE_ENV="KEY=value ..."
+ * passes settings to the services under test (A/B runs of one build).
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';

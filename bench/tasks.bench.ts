@@ -37,7 +37,8 @@
  * bench/heartbeats/profile-summary.ts).
  *
  * Exit code: 0 every target met, 2 a target missed or exactly-once violated, 1 error.
- * BENCH_POSTGRES_URL / BENCH_REDIS_URL point it at other servers.
+ * BENCH_POSTGRES_URL / BENCH_REDIS_URL point it at other servers; BENCH_SERVICE_ENV="KEY=value ..."
+ * passes settings to the services under test (A/B runs of one build).
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
