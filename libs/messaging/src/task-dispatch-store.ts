@@ -267,6 +267,17 @@ for i = 4, #ARGV do
 end
 return moved`;
 
+// Signals the swarms that have tasks waiting in Redis (ready, planned into a backlog, or a
+// retry's backoff: each has its meta entry until claimed). ARGV: prefix, now, swarmIds...
+const SIGNAL_IF_WAITING = `${LUA_KEYS}
+local p, now = ARGV[1], ARGV[2]
+for i = 3, #ARGV do
+  if redis.call('HLEN', swarm_key(p, ARGV[i], 'meta')) > 0 then
+    redis.call('ZADD', p .. ':dispatch:due', 'NX', now, ARGV[i])
+  end
+end
+return 1`;
+
 // Raises the fencing counter to at least ARGV[1]: after Redis lost it, tokens must not repeat.
 const RAISE_FENCE = `
 local stored = redis.call('GET', KEYS[1])
@@ -280,7 +291,7 @@ type Script = (...args: string[]) => Promise<unknown>;
 
 @Injectable()
 export class TaskDispatchStore {
-  private readonly scripts: Record<'enqueue' | 'delay' | 'promote' | 'snapshot' | 'placeAndClaim' | 'release' | 'returnBacklogs', Script>;
+  private readonly scripts: Record<'enqueue' | 'delay' | 'promote' | 'snapshot' | 'placeAndClaim' | 'release' | 'returnBacklogs' | 'signalIfWaiting', Script>;
 
   constructor(
     private readonly redis: RedisService,
@@ -299,6 +310,7 @@ export class TaskDispatchStore {
       placeAndClaim: define('swarmTaskPlaceAndClaim', PLACE_AND_CLAIM),
       release: define('swarmTaskReleaseInFlight', RELEASE_IN_FLIGHT),
       returnBacklogs: define('swarmTaskReturnBacklogs', RETURN_BACKLOGS),
+      signalIfWaiting: define('swarmTaskSignalIfWaiting', SIGNAL_IF_WAITING),
     };
   }
 
@@ -425,6 +437,16 @@ export class TaskDispatchStore {
     if (taskIds.length === 0) return new Set();
     const present = await this.redis.client.hmget(this.keys.taskMeta(swarmId), ...taskIds);
     return new Set(taskIds.filter((_, i) => present[i] !== null));
+  }
+
+  /**
+   * Capacity freed (attempts ended): only a swarm with tasks waiting in Redis needs a cycle. At
+   * 1,000 tasks/s about half the cycles were woken this way in swarms with nothing waiting, each
+   * a snapshot of every member for nothing, and a submission's cycle queued behind it.
+   */
+  async signalIfWaiting(swarmIds: Iterable<string>, now = Date.now()): Promise<void> {
+    const ids = [...new Set(swarmIds)];
+    if (ids.length > 0) await this.scripts.signalIfWaiting(this.prefix, String(now), ...ids);
   }
 
   async signal(swarmIds: Iterable<string>, now = Date.now()): Promise<void> {

@@ -346,7 +346,8 @@ export class TaskSettlement {
       if (ready.length > 0) redis.push(this.dispatch.enqueue(swarmId, ready.map(entry), now));
       if (later.length > 0) redis.push(this.dispatch.delay(swarmId, later.map((t) => ({ ...entry(t), availableAt: t.availableAt!.getTime() }))));
     }
-    redis.push(this.dispatch.signal(effects.signal, now));
+    // Issued after the enqueues above: tasks this batch queued count as waiting (they signal on their own too).
+    redis.push(this.dispatch.signalIfWaiting(effects.signal, now));
     await Promise.all(redis);
     for (const notice of effects.cancelNotices) {
       this.sockets.cancelTask(notice.agentId, { task_id: notice.taskId, fencing_token: notice.fencingToken.toString(), reason: notice.reason });
