@@ -3,6 +3,7 @@ import { request } from './support/sockets';
 import { startTestStack, TestStack, waitUntil } from './support/test-stack';
 
 import type { TaskAssignPayload } from '@swarm/contracts';
+import { Metrics } from '@swarm/observability';
 
 const FAST = { heartbeat_interval_ms: 500, heartbeat_timeout_ms: 1_500, failover_grace_ms: 60_000 };
 
@@ -126,6 +127,43 @@ describe('tasks: submission, distribution, dependencies, retries, timeouts, canc
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(created.body.id);
     expect(worker.scripted.assignments).toHaveLength(1);
+  });
+
+  it('times each stage from submission to assignment in the api and worker metrics', async () => {
+    const stageCount = async (metrics: Metrics, histogram: 'taskSubmitStage' | 'taskDispatchStage', stage: string) =>
+      (await metrics[histogram].get()).values.find((v) => v.metricName?.endsWith('_count') && v.labels.stage === stage)?.value ?? 0;
+    const stageSum = async (metrics: Metrics, histogram: 'taskSubmitStage' | 'taskDispatchStage', stage: string) =>
+      (await metrics[histogram].get()).values.find((v) => v.metricName?.endsWith('_sum') && v.labels.stage === stage)?.value ?? 0;
+    const api = stack.api.get(Metrics);
+    const worker = stack.worker!.get(Metrics);
+    const swarmId = await swarm();
+    await agent(swarmId, { maxConcurrency: 2 });
+    const before = {
+      insert: await stageCount(api, 'taskSubmitStage', 'insert'),
+      enqueue: await stageCount(api, 'taskSubmitStage', 'enqueue'),
+      pickup: await stageCount(worker, 'taskDispatchStage', 'pickup'),
+      commit: await stageCount(worker, 'taskDispatchStage', 'commit'),
+      pickupSum: await stageSum(worker, 'taskDispatchStage', 'pickup'),
+      insertSum: await stageSum(api, 'taskSubmitStage', 'insert'),
+    };
+
+    const res = await submit(swarmId, { tasks: [{ task_type: 'echo' }, { task_type: 'echo' }] });
+    expect(res.status).toBe(201);
+    for (const t of res.body.tasks) await until(swarmId, t.id, 'completed');
+
+    // One observation per request for the submission's stages, one per claimed task for pickup.
+    expect(await stageCount(api, 'taskSubmitStage', 'insert')).toBe(before.insert + 1);
+    expect(await stageCount(api, 'taskSubmitStage', 'enqueue')).toBe(before.enqueue + 1);
+    expect(await stageCount(worker, 'taskDispatchStage', 'pickup')).toBe(before.pickup + 2);
+    expect(await stageCount(worker, 'taskDispatchStage', 'commit')).toBeGreaterThan(before.commit);
+    for (const stage of ['snapshot', 'plan', 'claim']) expect(await stageCount(worker, 'taskDispatchStage', stage)).toBeGreaterThan(0);
+    // Pickup runs from queued_at like insert does, so it covers the request's insert (ms clocks: 2 ms slack).
+    const pickupEach = ((await stageSum(worker, 'taskDispatchStage', 'pickup')) - before.pickupSum) / 2;
+    const insertTook = (await stageSum(api, 'taskSubmitStage', 'insert')) - before.insertSum;
+    expect(insertTook).toBeGreaterThanOrEqual(0);
+    expect(pickupEach).toBeGreaterThanOrEqual(insertTook - 0.002);
+    const text = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+    expect(text).toMatch(/swarm_task_submit_stage_seconds_count\{service="swarm-api",stage="enqueue"\} [1-9]/);
   });
 
   it('creates one task for 50 concurrent submissions with the same idempotency key', async () => {

@@ -146,6 +146,8 @@ function phaseRows(p: PhaseResult, v: Verdict, ratio: number | null, slots: numb
     rows.push([`[${p.name}] assignment p50 / p99 / max (queued_at → agent)`, dist(p.assignment)]);
   }
   rows.push([`[${p.name}] dispatch p50 / p99 / max (queued_at → assigned_at)`, dist(p.dispatch)]);
+  const stages = stageMeans(p);
+  if (stages) rows.push([`[${p.name}] queued → assigned by stage, mean (service metrics)`, stages]);
   rows.push([`[${p.name}] end-to-end p50 / p99 / max (created_at → completed_at)`, dist(p.endToEnd)]);
   rows.push([`[${p.name}] result recorded p50 / p99 / max (agent → completed_at)`, dist(p.reporting)]);
   const bound = p.slotHold.count > 0 && p.slotHold.p50 > 0 ? `; ${slots} slots / p50 → ≤ ${int((slots * 1000) / p.slotHold.p50)} tasks/s` : '';
@@ -178,6 +180,33 @@ function noiseLines(r: RunResult): string[] {
 
 export function baselineNoiseLines(b: BaselineResult): string[] {
   return b.cpu && b.cpu.other > NOISY_OTHER_PERCENT ? [`WARNING: processes outside the run used ${pct(b.cpu.other)} of one core during the baseline.`] : [];
+}
+
+/**
+ * The api's and the worker's stage histograms over the phase, in path order: insert and enqueue
+ * per submit request; pickup (queued_at → start of the claiming cycle, so it contains insert and
+ * enqueue) per task; the claiming cycles' snapshot, plan, claim and commit. Pickup plus the four
+ * cycle stages roughly add up to the mean dispatch latency (queued_at → assigned_at).
+ */
+function stageMeans(p: PhaseResult): string | null {
+  const stages: Array<[string, string]> = [
+    ['api', 'swarm_task_submit_stage_seconds{stage=insert}'],
+    ['api', 'swarm_task_submit_stage_seconds{stage=enqueue}'],
+    ['worker', 'swarm_task_dispatch_stage_seconds{stage=pickup}'],
+    ['worker', 'swarm_task_dispatch_stage_seconds{stage=snapshot}'],
+    ['worker', 'swarm_task_dispatch_stage_seconds{stage=plan}'],
+    ['worker', 'swarm_task_dispatch_stage_seconds{stage=claim}'],
+    ['worker', 'swarm_task_dispatch_stage_seconds{stage=commit}'],
+  ];
+  const parts: string[] = [];
+  for (const [process, series] of stages) {
+    const [name, labels] = series.split('{');
+    const sum = p.metrics[`${process}:${name}_sum{${labels}`];
+    const count = p.metrics[`${process}:${name}_count{${labels}`];
+    if (!count) continue;
+    parts.push(`${labels.slice('stage='.length, -1)} ${ms(((sum ?? 0) / count) * 1000)}`);
+  }
+  return parts.length === 0 ? null : parts.join(', ');
 }
 
 /** Counters as deltas; a histogram's _sum/_count pair as its mean (ms for *_seconds) and count. */

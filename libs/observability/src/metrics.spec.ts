@@ -1,4 +1,4 @@
-import { Metrics, TASK_LATENCY_BUCKETS_SECONDS } from './metrics';
+import { DISPATCH_STAGES, Metrics, SUBMIT_STAGES, TASK_LATENCY_BUCKETS_SECONDS } from './metrics';
 
 describe('Metrics (task engine)', () => {
   it('registers the task counters and histograms with the swarm_ prefix and no swarm label', async () => {
@@ -27,6 +27,17 @@ describe('Metrics (task engine)', () => {
     expect(text).toContain('swarm_task_assignment_seconds_count{service="test"} 1');
     expect(text).toContain('swarm_dispatch_cycle_seconds_count{service="test"} 1');
     expect(text).not.toMatch(/swarm_id=/);
+  });
+
+  it('has the submission and dispatch stage histograms with every stage present from the start', async () => {
+    const metrics = new Metrics('test');
+    let text = await metrics.registry.metrics();
+    for (const stage of SUBMIT_STAGES) expect(text).toContain(`swarm_task_submit_stage_seconds_count{service="test",stage="${stage}"} 0`);
+    for (const stage of DISPATCH_STAGES) expect(text).toContain(`swarm_task_dispatch_stage_seconds_count{service="test",stage="${stage}"} 0`);
+    metrics.taskDispatchStage.labels({ stage: 'claim' }).observe(0.0008);
+    text = await metrics.registry.metrics();
+    expect(text).toContain('swarm_task_dispatch_stage_seconds_bucket{le="0.001",service="test",stage="claim"} 1');
+    expect(text).toContain('swarm_task_dispatch_stage_seconds_bucket{le="0.0005",service="test",stage="claim"} 0');
   });
 
   it('uses latency buckets from 1 ms to 60 s', () => {

@@ -7,6 +7,9 @@ export const METRICS_SERVICE_NAME = Symbol('METRICS_SERVICE_NAME');
 export const TASK_LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** A distributor cycle is a few Redis and SQL round trips: 0.5 ms to 5 s. */
 export const DISPATCH_CYCLE_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Stages of the way from a submission to an assignment (label `stage`), in path order. */
+export const SUBMIT_STAGES = ['insert', 'enqueue'] as const;
+export const DISPATCH_STAGES = ['pickup', 'snapshot', 'plan', 'claim', 'commit'] as const;
 /** Values of the outcome label of swarm_tasks_finished_total. */
 export const TASK_OUTCOMES = ['completed', 'failed', 'timed_out', 'cancelled'] as const;
 export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
@@ -119,11 +122,39 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Where a submission's time goes before the distributor can see it (api, once per request):
+   * insert = from the tasks' queued_at to their rows being stored; enqueue = the Redis write
+   * that makes them dispatchable and wakes a distributor.
+   */
+  readonly taskSubmitStage = new Histogram({
+    name: 'swarm_task_submit_stage_seconds',
+    help: 'Time of one stage of a task submission request (insert: queued_at to rows stored; enqueue: Redis ready queues and signal)',
+    labelNames: ['stage'],
+    buckets: DISPATCH_CYCLE_BUCKETS_SECONDS,
+    registers: [this.registry],
+  });
+
+  /**
+   * Where the distributor's part of assignment latency goes (worker): pickup = from a task's
+   * queued_at to the start of the cycle that claimed it (once per claimed task); snapshot,
+   * plan, claim and commit = the stages of a cycle that claimed work (once per such cycle).
+   */
+  readonly taskDispatchStage = new Histogram({
+    name: 'swarm_task_dispatch_stage_seconds',
+    help: 'Time of one stage on the way from queued to assigned (pickup per task; snapshot, plan, claim, commit per cycle that claimed work)',
+    labelNames: ['stage'],
+    buckets: DISPATCH_CYCLE_BUCKETS_SECONDS,
+    registers: [this.registry],
+  });
+
   constructor(@Inject(METRICS_SERVICE_NAME) service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
     // Known label values start at 0, so rate() works from a task's first outcome.
     for (const outcome of TASK_OUTCOMES) this.tasksFinished.inc({ outcome }, 0);
+    for (const stage of SUBMIT_STAGES) this.taskSubmitStage.zero({ stage });
+    for (const stage of DISPATCH_STAGES) this.taskDispatchStage.zero({ stage });
   }
 }
 

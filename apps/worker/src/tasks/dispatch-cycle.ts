@@ -10,7 +10,7 @@ import {
   planTasks,
 } from '@swarm/domain';
 import { AgentSocketCommands, ClaimRequest, Claimed, PlacementMove, QueuedTaskMeta, queueScore, TaskDispatchStore } from '@swarm/messaging';
-import { Metrics } from '@swarm/observability';
+import { DISPATCH_STAGES, Metrics } from '@swarm/observability';
 import { SwarmRosterCache } from './swarm-roster';
 
 /** At most this many ready tasks per requirement class are looked at by one cycle. */
@@ -47,6 +47,7 @@ export class DispatchCycle {
   private readonly logger = new Logger(DispatchCycle.name);
   /** Last wait reason written per task, so an unchanged reason is not written every cycle. */
   private readonly writtenReasons = new Map<string, string>();
+  private readonly stage;
 
   constructor(
     private readonly rosters: SwarmRosterCache,
@@ -55,7 +56,10 @@ export class DispatchCycle {
     private readonly sockets: AgentSocketCommands,
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    const stage = (name: (typeof DISPATCH_STAGES)[number]) => metrics.taskDispatchStage.labels({ stage: name });
+    this.stage = { pickup: stage('pickup'), snapshot: stage('snapshot'), plan: stage('plan'), claim: stage('claim'), commit: stage('commit') };
+  }
 
   async run(swarmId: string): Promise<CycleOutcome> {
     const started = performance.now();
@@ -82,7 +86,10 @@ export class DispatchCycle {
     const { roster, version } = cached ?? (await this.rosters.load(swarmId));
     if (!roster || roster.status === 'terminated') return { assigned: 0, more: false, committed: NOTHING };
     const peek = peekFor(roster);
+    const cycleStartedAt = Date.now();
+    const snapshotStarted = performance.now();
     const snapshot = await this.store.snapshot(swarmId, roster.agents, peek);
+    const planStarted = performance.now();
     if (snapshot.rosterVersion !== version) {
       // Who may take work changed since the roster was read: read it again and start over.
       this.rosters.invalidate(swarmId);
@@ -163,16 +170,23 @@ export class DispatchCycle {
     }
     if (placements.length === 0 && claims.length === 0) return { assigned: 0, more: false, committed: NOTHING };
 
+    const claimStarted = performance.now();
     const claimed = await this.store.placeAndClaim(swarmId, plan.roundRobinCursor, placements, claims);
     if (claimed.length === 0) return { assigned: 0, more: false, committed: NOTHING };
+    this.stage.snapshot.observe((planStarted - snapshotStarted) / 1000);
+    this.stage.plan.observe((claimStarted - planStarted) / 1000);
+    this.stage.claim.observe((performance.now() - claimStarted) / 1000);
+    for (const c of claimed) this.stage.pickup.observe(Math.max(0, cycleStartedAt - c.meta.queuedAt) / 1000);
     return { assigned: claimed.length, more, committed: this.commit(swarmId, claimed) };
   }
 
   /** Postgres first, then the agents: an attempt is only ever sent once Postgres has it. */
   private async commit(swarmId: string, claimed: Claimed[]): Promise<void> {
     let committed: CommittedAssignment[];
+    const commitStarted = performance.now();
     try {
       committed = await this.transitions.commitAssignments(claimed, this.config.tasks.ackTimeoutMs);
+      this.stage.commit.observe((performance.now() - commitStarted) / 1000);
     } catch (error) {
       // Postgres refused the batch (down, or a bug): give the claims back so nothing waits for nothing.
       this.logger.error({ err: error, swarmId, claims: claimed.length }, 'could not commit assignments; claims returned to the queue');

@@ -87,6 +87,9 @@ interface Insertion {
 export class SubmitTasks {
   private readonly logger = new Logger(SubmitTasks.name);
 
+  private readonly insertStage;
+  private readonly enqueueStage;
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly sql: Sql,
@@ -96,7 +99,10 @@ export class SubmitTasks {
     private readonly redundant: SubmitRedundantTask,
     private readonly pipeline: SubmitPipelineTask,
     private readonly leaderElected: SubmitLeaderElectedTask,
-  ) {}
+  ) {
+    this.insertStage = metrics.taskSubmitStage.labels({ stage: 'insert' });
+    this.enqueueStage = metrics.taskSubmitStage.labels({ stage: 'enqueue' });
+  }
 
   async execute(command: SubmitTasksCommand): Promise<SubmitTasksResult> {
     const ownerId = command.actor.principal.ownerId;
@@ -164,8 +170,12 @@ export class SubmitTasks {
           : await this.prisma.$transaction((tx) => this.insertLocked(tx, ownerId, swarmId, plan, now), { timeout: 30_000 });
 
     if (insertion.queued.length > 0) {
+      // queued_at is `now`: these two stages are the submission's share of assignment latency.
+      const enqueueStarted = performance.now();
+      this.insertStage.observe(Math.max(0, Date.now() - now.getTime()) / 1000);
       try {
         await this.dispatch.enqueue(swarmId, insertion.queued);
+        this.enqueueStage.observe((performance.now() - enqueueStarted) / 1000);
       } catch (error) {
         // Stored and queued in Postgres: the reconciler will enqueue them; do not fail the request.
         this.logger.warn({ err: error, swarmId, tasks: insertion.queued.length }, 'could not enqueue tasks in Redis; the reconciler will');
