@@ -44,7 +44,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { waitForActivation } from './common/activation';
-import { cpuShares, cpuSnapshot } from './common/cpu';
+import { cpuShares, cpuSnapshot, runnableWaitMsPerSecond, schedulerReading } from './common/cpu';
 import { IpcChild } from './common/ipc-child';
 import { scrapeMetrics, type Sample } from './common/prometheus';
 import { AdminClient, createSwarm, registerAgents } from './common/rest';
@@ -254,6 +254,12 @@ async function runPhase(run: Run, fleet: Fleet, plan: PhasePlan, receipts: Map<s
   const metricsStart = await metricsOf(run);
   await fleetChild.request({ type: 'open-window' }, 'window-opened', 10_000);
   const cpuStart = cpuSnapshot();
+  const eventLoopPids = {
+    api: run.services.find((s) => s.name === 'api')?.child.pid,
+    worker: run.services.find((s) => s.name === 'worker')?.child.pid,
+    fleet: fleetChild.pid,
+  };
+  const schedStart = Object.fromEntries(Object.entries(eventLoopPids).map(([name, pid]) => [name, schedulerReading(pid)]));
   let submitted = 0;
   let submissionDone = false;
   let previous = { at: Date.now(), completed: 0 };
@@ -278,6 +284,12 @@ async function runPhase(run: Run, fleet: Fleet, plan: PhasePlan, receipts: Map<s
   }
   const outcome = await waited;
   const cpuEnd = cpuSnapshot();
+  const cpuWindowMs = cpuEnd && cpuStart ? cpuEnd.takenAt - cpuStart.takenAt : 0;
+  const runnableWaits: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(eventLoopPids)) {
+    const wait = runnableWaitMsPerSecond(schedStart[name] ?? null, schedulerReading(pid), cpuWindowMs);
+    if (wait !== null) runnableWaits[name] = wait;
+  }
   const fleetWindow = await fleetChild.request({ type: 'close-window' }, 'window', 10_000);
   const metricsEnd = await metricsOf(run);
   const taken = await fleetChild.request({ type: 'take-receipts' }, 'receipts', 60_000);
@@ -331,6 +343,7 @@ async function runPhase(run: Run, fleet: Fleet, plan: PhasePlan, receipts: Map<s
       benchmark: process.pid,
     }, undefined, run.database),
     fleetLoopDelayP99Ms: fleetWindow.loopDelayP99Ms,
+    runnableWaitMsPerSecond: runnableWaits,
     metrics: metricDeltas(metricsStart, metricsEnd),
     verification,
   };

@@ -118,3 +118,29 @@ export function cpuShares<G extends string>(
   for (const [group, value] of seconds) shares[group] = percent(value);
   return shares as CpuShares<G>;
 }
+
+/**
+ * Nanoseconds a process's main thread (a Node event loop) has spent on a CPU and waiting for
+ * one while runnable, from /proc/<pid>/schedstat. The waiting part is what a busy machine adds
+ * to every hop a message makes through that process. Null where schedstat is not available.
+ */
+export interface SchedulerReading {
+  onCpuNs: number;
+  runnableWaitNs: number;
+}
+
+export function schedulerReading(pid: number | undefined): SchedulerReading | null {
+  if (pid === undefined) return null;
+  try {
+    const [onCpu, waiting] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(onCpu) && Number.isFinite(waiting) ? { onCpuNs: onCpu!, runnableWaitNs: waiting! } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Milliseconds per second of the window spent waiting for a CPU while runnable. */
+export function runnableWaitMsPerSecond(start: SchedulerReading | null, end: SchedulerReading | null, windowMs: number): number | null {
+  if (!start || !end || windowMs <= 0) return null;
+  return (end.runnableWaitNs - start.runnableWaitNs) / 1e6 / (windowMs / 1000);
+}

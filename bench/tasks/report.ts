@@ -45,6 +45,8 @@ export interface PhaseResult {
   negativeAssignments: number;
   cpu: CpuShares<EngineCpuGroup> | null;
   fleetLoopDelayP99Ms: number;
+  /** Per process (main thread), ms per second spent runnable but waiting for a CPU. */
+  runnableWaitMsPerSecond: Record<string, number>;
   /** Deltas of the api's and worker's swarm_task* metrics over the phase (name prefixed api: or worker:). */
   metrics: Record<string, number>;
   verification: Verification;
@@ -153,6 +155,10 @@ function phaseRows(p: PhaseResult, v: Verdict, ratio: number | null, slots: numb
   const bound = p.slotHold.count > 0 && p.slotHold.p50 > 0 ? `; ${slots} slots / p50 → ≤ ${int((slots * 1000) / p.slotHold.p50)} tasks/s` : '';
   rows.push([`[${p.name}] slot held p50 / p99 / max (attempt assigned → finished)`, `${dist(p.slotHold)}${bound}`]);
   rows.push([`[${p.name}] CPU (100 % = one core)`, cpuText(p.cpu, ['api', 'worker', 'fleet', 'benchmark', 'postgres', 'redis'])]);
+  const waits = Object.entries(p.runnableWaitMsPerSecond);
+  if (waits.length > 0) {
+    rows.push([`[${p.name}] main thread runnable but waiting for a CPU (schedstat)`, waits.map(([name, value]) => `${name} ${int(value)} ms/s`).join(', ')]);
+  }
   rows.push([`[${p.name}] fleet event-loop delay p99`, ms(p.fleetLoopDelayP99Ms)]);
   rows.push([`[${p.name}] exactly once (Postgres)`, verificationText(p.verification), 'all, once', passFail(p.verification.pass)]);
   if (p.verification.repeatedRuns > 0 || p.negativeAssignments > 0) {
