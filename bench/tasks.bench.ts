@@ -23,7 +23,13 @@
  * Processes: this one (REST submission, Postgres reads) | api | worker | agent fleet. The
  * baseline's: this one (Queue.addBulk) | baseline server (BullMQ Worker + socket.io server +
  * pg Pool, one process) | the same fleet program with bare socket.io clients. CPU is read per
- * process from /proc, plus Postgres (the run's database) and Redis.
+ * process from /proc, plus Postgres (the run's database) and Redis; so is how long the api's,
+ * worker's and fleet's main threads waited for a CPU while runnable (schedstat). The services'
+ * stage histograms give the mean time of each step from queued to assigned.
+ *
+ * --cpu-prof profiles are sampled by a signal, which on a virtual machine tends to land as a
+ * thread returns from a system call: they overstate writes. `perf record -e cpu-clock` with
+ * BENCH_SERVICE_ENV="NODE_OPTIONS=--perf-basic-prof" attributes user time correctly.
  *
  * Every phase is checked in Postgres: every submitted id completed, with exactly one completed
  * attempt in task_attempts. Before the engine runs, the baseline (bench/tasks/baseline.ts) moves
