@@ -143,6 +143,9 @@ describe('tasks: submission, distribution, dependencies, retries, timeouts, canc
       enqueue: await stageCount(api, 'taskSubmitStage', 'enqueue'),
       pickup: await stageCount(worker, 'taskDispatchStage', 'pickup'),
       commit: await stageCount(worker, 'taskDispatchStage', 'commit'),
+      snapshot: await stageCount(worker, 'taskDispatchStage', 'snapshot'),
+      plan: await stageCount(worker, 'taskDispatchStage', 'plan'),
+      claim: await stageCount(worker, 'taskDispatchStage', 'claim'),
       pickupSum: await stageSum(worker, 'taskDispatchStage', 'pickup'),
       insertSum: await stageSum(api, 'taskSubmitStage', 'insert'),
     };
@@ -156,7 +159,7 @@ describe('tasks: submission, distribution, dependencies, retries, timeouts, canc
     expect(await stageCount(api, 'taskSubmitStage', 'enqueue')).toBe(before.enqueue + 1);
     expect(await stageCount(worker, 'taskDispatchStage', 'pickup')).toBe(before.pickup + 2);
     expect(await stageCount(worker, 'taskDispatchStage', 'commit')).toBeGreaterThan(before.commit);
-    for (const stage of ['snapshot', 'plan', 'claim']) expect(await stageCount(worker, 'taskDispatchStage', stage)).toBeGreaterThan(0);
+    for (const stage of ['snapshot', 'plan', 'claim'] as const) expect(await stageCount(worker, 'taskDispatchStage', stage)).toBeGreaterThan(before[stage]);
     // Pickup runs from queued_at like insert does, so it covers the request's insert (ms clocks: 2 ms slack).
     const pickupEach = ((await stageSum(worker, 'taskDispatchStage', 'pickup')) - before.pickupSum) / 2;
     const insertTook = (await stageSum(api, 'taskSubmitStage', 'insert')) - before.insertSum;

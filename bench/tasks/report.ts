@@ -195,22 +195,18 @@ export function baselineNoiseLines(b: BaselineResult): string[] {
  * cycle stages roughly add up to the mean dispatch latency (queued_at → assigned_at).
  */
 function stageMeans(p: PhaseResult): string | null {
+  const submit = 'api:swarm_task_submit_stage_seconds';
+  const dispatch = 'worker:swarm_task_dispatch_stage_seconds';
   const stages: Array<[string, string]> = [
-    ['api', 'swarm_task_submit_stage_seconds{stage=insert}'],
-    ['api', 'swarm_task_submit_stage_seconds{stage=enqueue}'],
-    ['worker', 'swarm_task_dispatch_stage_seconds{stage=pickup}'],
-    ['worker', 'swarm_task_dispatch_stage_seconds{stage=snapshot}'],
-    ['worker', 'swarm_task_dispatch_stage_seconds{stage=plan}'],
-    ['worker', 'swarm_task_dispatch_stage_seconds{stage=claim}'],
-    ['worker', 'swarm_task_dispatch_stage_seconds{stage=commit}'],
+    [submit, 'insert'],
+    [submit, 'enqueue'],
+    ...(['pickup', 'snapshot', 'plan', 'claim', 'commit'] as const).map((stage): [string, string] => [dispatch, stage]),
   ];
   const parts: string[] = [];
-  for (const [process, series] of stages) {
-    const [name, labels] = series.split('{');
-    const sum = p.metrics[`${process}:${name}_sum{${labels}`];
-    const count = p.metrics[`${process}:${name}_count{${labels}`];
+  for (const [histogram, stage] of stages) {
+    const count = p.metrics[`${histogram}_count{stage=${stage}}`];
     if (!count) continue;
-    parts.push(`${labels.slice('stage='.length, -1)} ${ms(((sum ?? 0) / count) * 1000)}`);
+    parts.push(`${stage} ${ms(((p.metrics[`${histogram}_sum{stage=${stage}}`] ?? 0) / count) * 1000)}`);
   }
   return parts.length === 0 ? null : parts.join(', ');
 }
